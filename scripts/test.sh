@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test.sh [lane...] - set up, build and run the test suite, lane by lane.
+#
+# Lanes (all of them by default, in this order):
+#   default   gcc build, every example and benchmark built, `ctest -L fast`
+#   asan      gcc with AddressSanitizer + UBSan, `ctest -L fast`
+#   fuzz      clang libFuzzer harnesses, short smoke runs, `ctest -L fuzz`
+#   windows   mingw-w64 cross build, the fast tests under wine (lane-windows.sh)
+# Opt-in label sets, run by hand in the default build dir:
+#   ctest --test-dir build -L slow      long-running protocol tests
+#   ctest --test-dir build -L perf      benchmarks (print figures, never fail on speed)
+# Exits non-zero if any lane fails; prints the time each lane took.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+lanes=("$@")
+[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows)
+
+lane_default() {
+    bash scripts/setup-debian.sh &&
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    cmake --build build -j "$jobs" &&
+    ctest --test-dir build -L fast --output-on-failure -j "$jobs"
+}
+
+lane_asan() {
+    bash scripts/setup-debian.sh &&
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON -DWB_BUILD_PERF=OFF &&
+    cmake --build build-asan -j "$jobs" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan -L fast --output-on-failure -j "$jobs"
+}
+
+lane_fuzz() {
+    bash scripts/setup-debian.sh clang libclang-rt-14-dev &&
+    CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWB_FUZZ=ON \
+        -DWB_BUILD_PERF=OFF &&
+    cmake --build build-fuzz -j "$jobs" &&
+    ctest --test-dir build-fuzz -L fuzz --output-on-failure
+}
+
+lane_windows() {
+    bash scripts/lane-windows.sh
+}
+
+failed=()
+summary=()
+for lane in "${lanes[@]}"; do
+    if ! declare -F "lane_$lane" >/dev/null; then
+        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows)" >&2
+        exit 2
+    fi
+    echo "=== lane $lane"
+    start=$SECONDS
+    if "lane_$lane"; then status=ok; else status=FAILED; failed+=("$lane"); fi
+    summary+=("$(printf '%-8s %-6s %4ds' "$lane" "$status" $((SECONDS - start)))")
+done
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+if [[ ${#failed[@]} -ne 0 ]]; then
+    echo "failed lanes: ${failed[*]}"
+    exit 1
+fi
+echo "all lanes passed"
