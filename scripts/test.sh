@@ -3,7 +3,8 @@
 # test.sh [lane...] - set up, build and run the test suite, lane by lane.
 #
 # Lanes (all of them by default, in this order):
-#   default   gcc build, every example and benchmark built, `ctest -L fast`
+#   default   gcc build, every example and benchmark built, `ctest -L fast`,
+#             then install into a scratch prefix and build a consumer against it
 #   asan      gcc with AddressSanitizer + UBSan, `ctest -L fast`
 #   fuzz      clang libFuzzer harnesses, short smoke runs, `ctest -L fuzz`
 #   windows   mingw-w64 cross build, the fast tests under wine (lane-windows.sh)
@@ -22,7 +23,8 @@ lane_default() {
     bash scripts/setup-debian.sh &&
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
     cmake --build build -j "$jobs" &&
-    ctest --test-dir build -L fast --output-on-failure -j "$jobs"
+    ctest --test-dir build -L fast --output-on-failure -j "$jobs" &&
+    bash scripts/check-install.sh build
 }
 
 lane_asan() {
