@@ -67,10 +67,12 @@ extern "C" {
  * Thread-safe, idempotent. */
 WB_API int wb_init(void);
 
-/* "0.1.0" */
+/* "0.1.0"; a static string. Thread-safe. */
 WB_API const char *wb_version(void);
 
 /* ------------------------------------------------------------------ keys */
+/* Thread safety: all wb_key_* functions are reentrant (no shared state) and
+ * may be called from any thread; they call wb_init() if needed. */
 
 /* Fill `priv` with a fresh clamped X25519 private key. */
 WB_API void wb_key_generate(uint8_t priv[WB_KEY_LEN]);
@@ -108,14 +110,15 @@ WB_API int wb_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
                         const uint8_t *ad, size_t ad_len, uint64_t counter,
                         const uint8_t key[WB_KEY_LEN]);
 
-/* Name of the implementation in use ("portable", "avx2", ...). */
+/* Name of the implementation in use ("portable", "avx2", ...). Thread-safe. */
 WB_API const char *wb_aead_impl_name(void);
 /* Force an implementation by name for this process. Returns 0, -ENOENT if
  * unknown, -ENOTSUP if this CPU cannot run it. Not thread-safe against
  * concurrent AEAD calls: call at start-up. */
 WB_API int wb_aead_impl_select(const char *name);
 /* Enumerate: returns the name of the i-th known implementation or NULL past
- * the end; *supported tells whether this CPU can run it. */
+ * the end; *supported (may be NULL) tells whether this CPU can run it.
+ * Thread-safe. */
 WB_API const char *wb_aead_impl_at(size_t i, bool *supported);
 
 /* ---------------------------------------------------------------- tunnel */
