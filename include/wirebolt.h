@@ -235,7 +235,10 @@ WB_API struct wb_result wb_tunnel_encapsulate(struct wb_tunnel *t, const uint8_t
 /* Datagram from `from` (may be NULL: then cookies use an all-zero source)
  * -> an IP packet to deliver, a message to send back, or nothing. After any
  * WB_WRITE_TO_NETWORK result, call again with len == 0 until WB_DONE: that
- * drains packets staged during the handshake. */
+ * drains packets staged during the handshake. A responder's staged packets
+ * are released when the initiator's first data packet confirms the session
+ * (a WB_WRITE_TO_TUNNEL_* result); a drain call then sends them at once,
+ * otherwise the next tick does. */
 WB_API struct wb_result wb_tunnel_decapsulate(struct wb_tunnel *t, const struct wb_endpoint *from,
                                               const uint8_t *src, size_t len,
                                               uint8_t *dst, size_t dst_cap);

@@ -34,11 +34,15 @@ uint32_t packet_receiver_index(const uint8_t *msg)
 
 size_t packet_padded_len(size_t len, size_t mtu)
 {
-    size_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+    size_t last = mtu && len > mtu ? len % mtu : len;
+    size_t padded = (last + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
 
-    if (len >= mtu)
-        return len;
-    return padded > mtu ? mtu : padded;
+    if (mtu && padded > mtu)
+        padded = mtu;
+    padded = len + (padded - last);
+    if (padded > MESSAGE_MAX_LEN - MESSAGE_MINIMUM_LENGTH)
+        padded = len;
+    return padded;
 }
 
 long packet_prepare_create(struct noise_keypair *kp, const uint8_t *src, size_t len, size_t mtu,

@@ -127,6 +127,11 @@ unsigned timers_expire(struct timers *t, uint64_t now)
     return actions;
 }
 
+bool timers_handshake_in_flight(const struct timers *t)
+{
+    return t->retransmit_handshake != 0;
+}
+
 uint64_t timers_next_deadline(const struct timers *t)
 {
     const uint64_t all[] = { t->retransmit_handshake, t->send_keepalive, t->new_handshake,

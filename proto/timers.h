@@ -55,6 +55,9 @@ void timers_session_derived(struct timers *t, uint64_t now);
 
 /* Fire due timers; returns a mask of enum timer_action. */
 unsigned timers_expire(struct timers *t, uint64_t now);
+/* Is an initiation awaiting its response (the retransmit timer armed)? */
+bool timers_handshake_in_flight(const struct timers *t);
+
 /* Earliest armed deadline, or 0 if none. */
 uint64_t timers_next_deadline(const struct timers *t);
 

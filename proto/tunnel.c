@@ -214,6 +214,11 @@ static struct wb_result drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
     if (!staged_empty(&t->peer.staged)) {
         if (can_send(t))
             return send_staged(t, dst, cap);
+        /* A handshake already in flight is the retransmit timer's business:
+         * a fresh initiation here would reset its attempt count and it
+         * would never give up. */
+        if (timers_handshake_in_flight(&t->peer.timers))
+            return result_done;
         return send_initiation(t, dst, cap, false, false);
     }
     if (t->pending.keepalive) {
@@ -413,7 +418,7 @@ static struct wb_result finish_data(struct wb_tunnel *t, struct noise_keypair *k
         return drop(t, WB_DROP_REPLAY);
     if (noise_received_with_keypair(&p->keypairs, kp))
         handshake_done(t, now);
-    if (timers_want_rekey_on_receive(&p->timers, kp, now))
+    if (timers_want_rekey_on_receive(&p->timers, p->keypairs.current, now))
         t->pending.initiation = true, t->pending.initiation_is_retry = false;
     authenticated_rx(t, from, msg_len, now);
     if (plain_len == 0)
@@ -749,6 +754,10 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
             struct wb_packet *pk = &pkts[i];
             long len = -1;
 
+            if (pk->len > MESSAGE_MAX_LEN - MESSAGE_MINIMUM_LENGTH) {
+                pk->result = result_error(-EMSGSIZE);
+                continue;
+            }
             if (pk->len && pk->src && pk->dst && staged_empty(&t->peer.staged) && can_send(t))
                 len = packet_prepare_create(t->peer.keypairs.current, pk->src, pk->len, t->mtu,
                                             pk->dst, pk->dst_cap, &ops[n_ops]);
