@@ -7,6 +7,7 @@
  * Concurrency (all functions): the caller holds the lock of the checker's or
  * maker's owner; nothing here locks.
  */
+#include "proto/byteorder.h"
 #include "proto/cookie.h"
 
 #include <assert.h>
@@ -27,13 +28,6 @@ _Static_assert(sizeof(LABEL_MAC1) - 1 == LABEL_LEN, "mac1 label length");
 _Static_assert(sizeof(LABEL_COOKIE) - 1 == LABEL_LEN, "cookie label length");
 _Static_assert(COOKIE_NONCE_LEN == XAEAD_NONCE_LEN, "cookie nonce length");
 
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 /* key = HASH(label || public key) */
 static void precompute_key(uint8_t key[NOISE_SYMMETRIC_KEY_LEN],

@@ -12,6 +12,7 @@
 #include "crypto/blake2s.h"
 #include "crypto/random.h"
 #include "crypto/x25519.h"
+#include "proto/byteorder.h"
 #include "proto/noise.h"
 #include "proto/tai64n.h"
 
@@ -129,22 +130,7 @@ static void handshake_start(uint8_t chaining_key[NOISE_HASH_LEN], uint8_t hash[N
     mix_hash(hash, responder_static, NOISE_PUBLIC_KEY_LEN);
 }
 
-static void put_le32(void *dst, uint32_t v)
-{
-    uint8_t *p = dst;
 
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const void *src)
-{
-    const uint8_t *p = src;
-
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* -------------------------------------------------------- handshake state */
 
@@ -204,7 +190,7 @@ int noise_create_initiation(struct noise_handshake *hs, struct message_handshake
     if (!hs->local || !hs->local->has_identity)
         return -EINVAL;
     memset(dst, 0, sizeof(*dst));
-    put_le32(&dst->header.type, MESSAGE_HANDSHAKE_INITIATION);
+    store_le32(&dst->header.type, MESSAGE_HANDSHAKE_INITIATION);
     handshake_start(hs->chaining_key, hs->hash, hs->remote_static);
 
     /* e */
@@ -224,7 +210,7 @@ int noise_create_initiation(struct noise_handshake *hs, struct message_handshake
     tai64n_from_realtime(timestamp, realtime_ns);
     message_encrypt(dst->encrypted_timestamp, timestamp, NOISE_TIMESTAMP_LEN, key, hs->hash);
 
-    put_le32(&dst->sender_index, local_index);
+    store_le32(&dst->sender_index, local_index);
     hs->local_index = local_index;
     hs->state = HANDSHAKE_CREATED_INITIATION;
     ret = 0;
@@ -285,7 +271,7 @@ int noise_consume_initiation_finish(struct noise_handshake *hs,
     memcpy(hs->latest_timestamp, timestamp, NOISE_TIMESTAMP_LEN);
     memcpy(hs->hash, st->hash, NOISE_HASH_LEN);
     memcpy(hs->chaining_key, st->chaining_key, NOISE_HASH_LEN);
-    hs->remote_index = get_le32(&src->sender_index);
+    hs->remote_index = load_le32(&src->sender_index);
     hs->last_initiation_consumption_ns = now_ns;
     hs->state = HANDSHAKE_CONSUMED_INITIATION;
     wb_memzero(timestamp, sizeof(timestamp));
@@ -307,8 +293,8 @@ int noise_create_response(struct noise_handshake *hs, struct message_handshake_r
     if (hs->state != HANDSHAKE_CONSUMED_INITIATION)
         return -EINVAL;
     memset(dst, 0, sizeof(*dst));
-    put_le32(&dst->header.type, MESSAGE_HANDSHAKE_RESPONSE);
-    put_le32(&dst->receiver_index, hs->remote_index);
+    store_le32(&dst->header.type, MESSAGE_HANDSHAKE_RESPONSE);
+    store_le32(&dst->receiver_index, hs->remote_index);
 
     /* e */
     new_ephemeral(hs->ephemeral_private, ephemeral);
@@ -324,7 +310,7 @@ int noise_create_response(struct noise_handshake *hs, struct message_handshake_r
     /* {} */
     message_encrypt(dst->encrypted_nothing, NULL, 0, key, hs->hash);
 
-    put_le32(&dst->sender_index, local_index);
+    store_le32(&dst->sender_index, local_index);
     hs->local_index = local_index;
     hs->state = HANDSHAKE_CREATED_RESPONSE;
     ret = 0;
@@ -364,7 +350,7 @@ int noise_consume_response(struct noise_handshake *hs, const struct message_hand
     memcpy(hs->remote_ephemeral, e, sizeof(e));
     memcpy(hs->hash, hash, sizeof(hash));
     memcpy(hs->chaining_key, chaining_key, sizeof(chaining_key));
-    hs->remote_index = get_le32(&src->sender_index);
+    hs->remote_index = load_le32(&src->sender_index);
     hs->state = HANDSHAKE_CONSUMED_RESPONSE;
     ret = 0;
 out:

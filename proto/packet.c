@@ -3,33 +3,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "proto/byteorder.h"
 #include "proto/messages.h"
 #include "proto/packet.h"
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static uint64_t get_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 uint32_t packet_receiver_index(const uint8_t *msg)
 {
-    return (uint32_t)msg[4] | (uint32_t)msg[5] << 8 | (uint32_t)msg[6] << 16 | (uint32_t)msg[7] << 24;
+    return load_le32(msg + 4);
 }
 
 size_t packet_padded_len(size_t len, size_t mtu)
@@ -58,9 +41,9 @@ long packet_prepare_create(struct noise_keypair *kp, const uint8_t *src, size_t 
         return -EOVERFLOW;
     counter = kp->sending_counter++;
 
-    put_le32(dst, MESSAGE_DATA);
-    put_le32(dst + 4, kp->remote_index);
-    put_le64(dst + 8, counter);
+    store_le32(dst, MESSAGE_DATA);
+    store_le32(dst + 4, kp->remote_index);
+    store_le64(dst + 8, counter);
     if (len)
         memcpy(dst + MESSAGE_DATA_HEADER_LEN, src, len);
     memset(dst + MESSAGE_DATA_HEADER_LEN + len, 0, padded - len);
@@ -87,7 +70,7 @@ long packet_prepare_consume(struct noise_keypair *kp, const uint8_t *msg, size_t
     op->dst = dst;
     op->src = msg + MESSAGE_DATA_HEADER_LEN;
     op->len = len - MESSAGE_DATA_HEADER_LEN;
-    op->counter = get_le64(msg + 8);
+    op->counter = load_le64(msg + 8);
     op->key = kp->receiving.key;
     op->result = 0;
     return (long)plain;
