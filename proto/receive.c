@@ -42,51 +42,71 @@ static void handshake_done(struct wb_tunnel *t, uint64_t now)
     tunnel_log(t, WB_LOG_INFO, "handshake complete");
 }
 
+enum tunnel_macs tunnel_shared_check_macs(struct tunnel_shared *sh, const struct wb_endpoint *from,
+                                          const uint8_t *src, size_t len, uint8_t *dst, size_t cap,
+                                          size_t *reply_len)
+{
+    uint64_t now = tunnel_shared_now(sh);
+    enum tunnel_macs verdict = TUNNEL_MACS_OK;
+    enum cookie_mac_state st;
+
+    wb_mutex_lock(&sh->cookie_lock);
+    st = cookie_validate_packet(&sh->cookie_checker, src, len, from, sh->under_load, now);
+    if (st == COOKIE_INVALID_MAC) {
+        verdict = TUNNEL_MACS_BAD_MAC1;
+    } else if (sh->under_load && st != COOKIE_VALID_MAC_WITH_COOKIE) {
+        if (cap < MESSAGE_COOKIE_LEN) {
+            verdict = TUNNEL_MACS_DST_TOO_SMALL;
+        } else {
+            /* Both initiation and response carry the sender index at 4. */
+            cookie_message_create(&sh->cookie_checker, (struct message_handshake_cookie *)dst, src,
+                                  len, load_le32(src + 4), from, now);
+            *reply_len = MESSAGE_COOKIE_LEN;
+            verdict = TUNNEL_MACS_COOKIE_SENT;
+        }
+    }
+    wb_mutex_unlock(&sh->cookie_lock);
+    return verdict;
+}
+
 /* mac1 always; under load, mac2 or a cookie reply. Returns true to go on;
  * otherwise *r holds what to return. */
 static bool check_macs(struct wb_tunnel *t, const struct wb_endpoint *from, const uint8_t *src,
-                       size_t len, uint32_t sender, uint8_t *dst, size_t cap, uint64_t now,
-                       struct wb_result *r)
+                       size_t len, uint8_t *dst, size_t cap, struct wb_result *r)
 {
-    enum cookie_mac_state st = cookie_validate_packet(&t->cookie_checker, src, len, from,
-                                                      t->under_load, now);
+    size_t reply_len = 0;
 
-    if (st == COOKIE_INVALID_MAC) {
+    switch (tunnel_shared_check_macs(t->shared, from, src, len, dst, cap, &reply_len)) {
+    case TUNNEL_MACS_OK:
+        return true;
+    case TUNNEL_MACS_BAD_MAC1:
         *r = tunnel_drop(t, WB_DROP_BAD_MAC1);
         return false;
-    }
-    if (t->under_load && st != COOKIE_VALID_MAC_WITH_COOKIE) {
+    case TUNNEL_MACS_DST_TOO_SMALL:
         t->drops[WB_DROP_COOKIE_REQUIRED]++;
-        if (cap < MESSAGE_COOKIE_LEN) {
-            *r = tunnel_drop(t, WB_DROP_DST_TOO_SMALL);
-            return false;
-        }
-        cookie_message_create(&t->cookie_checker, (struct message_handshake_cookie *)dst, src, len,
-                              sender, from, now);
-        *r = tunnel_result_network(MESSAGE_COOKIE_LEN);
+        *r = tunnel_drop(t, WB_DROP_DST_TOO_SMALL);
+        return false;
+    case TUNNEL_MACS_COOKIE_SENT:
+        t->drops[WB_DROP_COOKIE_REQUIRED]++;
+        *r = tunnel_result_network(reply_len);
         return false;
     }
-    return true;
+    return false;
 }
 
-static struct wb_result consume_initiation(struct wb_tunnel *t, const struct wb_endpoint *from,
-                                           const uint8_t *src, size_t len, uint8_t *dst, size_t cap)
+struct wb_result tunnel_answer_initiation_locked(struct wb_tunnel *t, const struct wb_endpoint *from,
+                                                 const uint8_t *src, size_t len,
+                                                 struct noise_initiation_state *st,
+                                                 uint8_t *dst, size_t cap)
 {
     const struct message_handshake_initiation *msg = (const void *)src;
-    struct noise_initiation_state st;
     struct peer *p = &t->peer;
     uint64_t now = tunnel_now(t);
-    struct wb_result r;
     int ret;
 
-    if (!check_macs(t, from, src, len, load_le32(src + 4), dst, cap, now, &r))
-        return r;
     if (cap < MESSAGE_RESPONSE_LEN)
         return tunnel_drop(t, WB_DROP_DST_TOO_SMALL);
-    ret = noise_consume_initiation_static(&t->local, msg, &st);
-    if (ret == 0)
-        ret = noise_consume_initiation_finish(&p->handshake, msg, &st, now);
-    noise_initiation_state_wipe(&st);
+    ret = noise_consume_initiation_finish(&p->handshake, msg, st, now);
     if (ret == -EALREADY)
         return tunnel_drop(t, WB_DROP_REPLAYED_TIMESTAMP);
     if (ret == -EAGAIN)
@@ -112,6 +132,24 @@ static struct wb_result consume_initiation(struct wb_tunnel *t, const struct wb_
     return tunnel_result_network(MESSAGE_RESPONSE_LEN);
 }
 
+static struct wb_result consume_initiation(struct wb_tunnel *t, const struct wb_endpoint *from,
+                                           const uint8_t *src, size_t len, uint8_t *dst, size_t cap)
+{
+    struct noise_initiation_state st;
+    struct wb_result r;
+    int ret;
+
+    if (!check_macs(t, from, src, len, dst, cap, &r))
+        return r;
+    ret = noise_consume_initiation_static(&t->shared->local, (const void *)src, &st);
+    if (ret < 0)
+        r = tunnel_drop(t, WB_DROP_HANDSHAKE_FAILED);
+    else
+        r = tunnel_answer_initiation_locked(t, from, src, len, &st, dst, cap);
+    noise_initiation_state_wipe(&st);
+    return r;
+}
+
 static struct wb_result consume_response(struct wb_tunnel *t, const struct wb_endpoint *from,
                                          const uint8_t *src, size_t len, uint8_t *dst, size_t cap)
 {
@@ -121,7 +159,7 @@ static struct wb_result consume_response(struct wb_tunnel *t, const struct wb_en
     struct wb_result r;
     int ret;
 
-    if (!check_macs(t, from, src, len, load_le32(src + 4), dst, cap, now, &r))
+    if (!check_macs(t, from, src, len, dst, cap, &r))
         return r;
     if (p->handshake.state != HANDSHAKE_CREATED_INITIATION)
         return tunnel_drop(t, WB_DROP_UNEXPECTED_RESPONSE);

@@ -20,12 +20,12 @@ void tunnel_log(struct wb_tunnel *t, enum wb_log_level level, const char *fmt, .
     char buf[256];
     va_list ap;
 
-    if (!t->log || level > t->log_level)
+    if (!t->shared->log || level > t->shared->log_level)
         return;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    t->log(t->log_ctx, level, buf);
+    t->shared->log(t->shared->log_ctx, level, buf);
 }
 
 /* ------------------------------------------------------------- indices */
@@ -43,6 +43,8 @@ uint32_t tunnel_new_local_index(struct wb_tunnel *t)
 {
     uint32_t idx;
 
+    if (t->shared->index_alloc)
+        return t->shared->index_alloc(t->shared->index_ctx, t);
     do {
         if (t->has_index_prefix)
             idx = (t->index_prefix << 8) | (t->index_counter++ & 0xff);
@@ -78,35 +80,130 @@ static void apply_timer_actions(struct wb_tunnel *t, unsigned actions)
     if (actions & TIMER_SEND_KEEPALIVE)
         t->pending.keepalive = true;
 }
+/* ------------------------------------------------------ shared context */
+
+int tunnel_shared_init(struct tunnel_shared *sh, const uint8_t *private_key, const struct wb_clock *clock)
+{
+    int ret;
+
+    memset(sh, 0, sizeof(*sh));
+    wb_mutex_init(&sh->cookie_lock);
+    if (clock) {
+        sh->clock = *clock;
+        sh->has_clock = true;
+    }
+    /* On failure the caller still owns sh and wipes it (tunnel_shared_wipe). */
+    ret = tunnel_shared_set_private_key(sh, private_key);
+    return ret;
+}
+
+void tunnel_shared_wipe(struct tunnel_shared *sh)
+{
+    noise_local_identity_wipe(&sh->local);
+    cookie_checker_wipe(&sh->cookie_checker);
+    wb_mutex_destroy(&sh->cookie_lock);
+}
+
+int tunnel_shared_set_private_key(struct tunnel_shared *sh, const uint8_t *private_key)
+{
+    struct noise_local_identity id;
+    int ret = 0;
+
+    memset(&id, 0, sizeof(id));
+    if (private_key)
+        ret = noise_local_identity_set(&id, private_key);
+    if (ret == 0) {
+        sh->local = id;
+        wb_mutex_lock(&sh->cookie_lock);
+        cookie_checker_init(&sh->cookie_checker, id.public_key);
+        wb_mutex_unlock(&sh->cookie_lock);
+    }
+    noise_local_identity_wipe(&id);
+    return ret;
+}
+
+void tunnel_identity_changed_locked(struct wb_tunnel *t)
+{
+    struct peer *p = &t->peer;
+    uint8_t remote[NOISE_PUBLIC_KEY_LEN], psk[NOISE_SYMMETRIC_KEY_LEN];
+    uint8_t timestamp[NOISE_TIMESTAMP_LEN];
+
+    memcpy(remote, p->handshake.remote_static, sizeof(remote));
+    memcpy(psk, p->handshake.preshared_key, sizeof(psk));
+    memcpy(timestamp, p->handshake.latest_timestamp, sizeof(timestamp));
+    /* A low-order result leaves the precomputed value zero: handshakes with
+     * this peer then fail cleanly, as in the Linux module. */
+    noise_handshake_init(&p->handshake, &t->shared->local, remote, psk);
+    memcpy(p->handshake.latest_timestamp, timestamp, sizeof(timestamp));
+    noise_keypairs_clear(&p->keypairs);
+    wb_memzero(psk, sizeof(psk));
+}
+
+void tunnel_set_preshared_key_locked(struct wb_tunnel *t, const uint8_t *psk)
+{
+    if (psk)
+        memcpy(t->peer.handshake.preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
+    else
+        wb_memzero(t->peer.handshake.preshared_key, NOISE_SYMMETRIC_KEY_LEN);
+}
+
+void tunnel_set_persistent_keepalive_locked(struct wb_tunnel *t, uint16_t seconds)
+{
+    bool was_off = t->peer.timers.persistent_keepalive_interval == 0;
+
+    t->peer.timers.persistent_keepalive_interval = seconds;
+    if (!seconds)
+        t->peer.timers.persistent_keepalive = 0;
+    else if (was_off)
+        t->pending.keepalive = true;
+}
+
 /* ------------------------------------------------------------ public API */
 
-static int configure(struct wb_tunnel *t, const struct wb_tunnel_config *cfg)
+static struct wb_tunnel *tunnel_alloc(struct tunnel_shared *sh)
 {
-    const uint8_t *psk = cfg->has_preshared_key ? cfg->preshared_key : NULL;
-    int ret = noise_local_identity_set(&t->local, cfg->private_key);
+    struct wb_tunnel *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->shared = sh ? sh : &t->own;
+    t->peer.rtt_ms = -1;
+    staged_init(&t->peer.staged);
+    wb_mutex_init(&t->lock);
+    return t;
+}
+
+static int bind_peer(struct wb_tunnel *t, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+                     const uint8_t *psk, uint16_t persistent_keepalive, uint16_t mtu)
+{
+    int ret = noise_handshake_init(&t->peer.handshake, &t->shared->local, peer_public, psk);
 
     if (ret < 0)
         return ret;
-    ret = noise_handshake_init(&t->peer.handshake, &t->local, cfg->peer_public_key, psk);
-    if (ret < 0)
-        return ret;
-    cookie_checker_init(&t->cookie_checker, t->local.public_key);
-    cookie_maker_init(&t->peer.cookie_maker, cfg->peer_public_key);
-    timers_init(&t->peer.timers, cfg->persistent_keepalive);
-    staged_init(&t->peer.staged);
-    t->peer.rtt_ms = -1;
-    t->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
-    t->has_index_prefix = cfg->has_index_prefix;
-    t->index_prefix = cfg->index_prefix & 0xffffff;
-    if (cfg->clock) {
-        t->clock = *cfg->clock;
-        t->has_clock = true;
-    }
-    t->log = cfg->log;
-    t->log_ctx = cfg->log_ctx;
-    t->log_level = cfg->log_level;
+    cookie_maker_init(&t->peer.cookie_maker, peer_public);
+    timers_init(&t->peer.timers, persistent_keepalive);
+    t->mtu = mtu ? mtu : DEFAULT_MTU;
     /* A persistent keepalive exists to open the path at once. */
-    t->pending.keepalive = cfg->persistent_keepalive != 0;
+    t->pending.keepalive = persistent_keepalive != 0;
+    return 0;
+}
+
+int tunnel_create_on(struct tunnel_shared *sh, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+                     const uint8_t *psk, uint16_t persistent_keepalive, uint16_t mtu,
+                     struct wb_tunnel **out)
+{
+    struct wb_tunnel *t = tunnel_alloc(sh);
+    int ret;
+
+    *out = NULL;
+    if (!t)
+        return -ENOMEM;
+    ret = bind_peer(t, peer_public, psk, persistent_keepalive, mtu);
+    if (ret < 0) {
+        wb_tunnel_destroy(t);
+        return ret;
+    }
+    *out = t;
     return 0;
 }
 
@@ -121,19 +218,23 @@ int wb_tunnel_create(const struct wb_tunnel_config *cfg, struct wb_tunnel **out)
     ret = wb_init();
     if (ret < 0 && ret != -ENOENT && ret != -ENOTSUP)
         return ret;
-    t = calloc(1, sizeof(*t));
+    t = tunnel_alloc(NULL);
     if (!t)
         return -ENOMEM;
-    ret = configure(t, cfg);
+    ret = tunnel_shared_init(&t->own, cfg->private_key, cfg->clock);
+    if (ret == 0) {
+        t->own.log = cfg->log;
+        t->own.log_ctx = cfg->log_ctx;
+        t->own.log_level = cfg->log_level;
+        t->has_index_prefix = cfg->has_index_prefix;
+        t->index_prefix = cfg->index_prefix & 0xffffff;
+        ret = bind_peer(t, cfg->peer_public_key, cfg->has_preshared_key ? cfg->preshared_key : NULL,
+                        cfg->persistent_keepalive, cfg->mtu);
+    }
     if (ret < 0) {
-        noise_local_identity_wipe(&t->local);
-        noise_handshake_wipe(&t->peer.handshake);
-        cookie_checker_wipe(&t->cookie_checker);
-        cookie_maker_wipe(&t->peer.cookie_maker);
-        free(t);
+        wb_tunnel_destroy(t);
         return ret;
     }
-    wb_mutex_init(&t->lock);
     *out = t;
     return 0;
 }
@@ -169,9 +270,9 @@ void wb_tunnel_destroy(struct wb_tunnel *t)
     staged_purge(&t->peer.staged);
     noise_keypairs_clear(&t->peer.keypairs);
     noise_handshake_wipe(&t->peer.handshake);
-    noise_local_identity_wipe(&t->local);
-    cookie_checker_wipe(&t->cookie_checker);
     cookie_maker_wipe(&t->peer.cookie_maker);
+    if (t->shared == &t->own)
+        tunnel_shared_wipe(&t->own);
     wb_mutex_destroy(&t->lock);
     wb_memzero(t, sizeof(*t));
     free(t);
@@ -273,7 +374,7 @@ void wb_tunnel_set_under_load(struct wb_tunnel *t, bool under_load)
     if (!t)
         return;
     wb_mutex_lock(&t->lock);
-    t->under_load = under_load;
+    t->shared->under_load = under_load;
     wb_mutex_unlock(&t->lock);
 }
 /* ------------------------------------------------------------ test hooks */

@@ -28,27 +28,48 @@
 #include "proto/peer.h"
 
 
-struct wb_tunnel {
-    struct wb_mutex lock;
+/*
+ * What a tunnel shares with the other peers of a device: the local static
+ * identity, the cookie checker, the under-load signal, time, logging and
+ * local-index allocation. A standalone wb_tunnel owns one (t->own); a
+ * multi-peer device owns one for all its peers and points t->shared at it.
+ * Readers run under their tunnel's lock; the cookie checker, which rotates
+ * its secret as a side effect, is also guarded by cookie_lock because
+ * several tunnels use it. Changing the identity is the owner's control
+ * path, with the datapath quiesced (the device holds every peer's lock).
+ */
+struct tunnel_shared {
     struct noise_local_identity local;
     struct cookie_checker cookie_checker;
-    struct peer peer;
+    struct wb_mutex cookie_lock;
+    bool under_load;
     struct wb_clock clock;
     bool has_clock;
+    void (*log)(void *ctx, enum wb_log_level level, const char *msg);
+    void *log_ctx;
+    enum wb_log_level log_level;
+    /* Device-wide index allocation; NULL: the tunnel's own scheme. Must
+     * return an index that names nothing else, registered to t. */
+    uint32_t (*index_alloc)(void *ctx, struct wb_tunnel *t);
+    void *index_ctx;
+};
+
+struct wb_tunnel {
+    struct wb_mutex lock;
+    struct tunnel_shared *shared;     /* &own, or the device's */
+    struct tunnel_shared own;
+    struct peer peer;
     size_t mtu;
     bool has_index_prefix;
     uint32_t index_prefix;
     uint32_t index_counter;
-    bool under_load;
     struct {
         bool initiation;
         bool initiation_is_retry;
         bool keepalive;
     } pending;
     uint64_t drops[WB_DROP_REASON_COUNT];
-    void (*log)(void *ctx, enum wb_log_level level, const char *msg);
-    void *log_ctx;
-    enum wb_log_level log_level;
+    void *owner;                      /* the device's per-peer data, if any */
 };
 
 static inline struct wb_result tunnel_result_done(void)
@@ -76,14 +97,19 @@ static inline struct wb_result tunnel_drop(struct wb_tunnel *t, enum wb_drop_rea
     return tunnel_result_done();
 }
 
+static inline uint64_t tunnel_shared_now(const struct tunnel_shared *sh)
+{
+    return clock_monotonic_ns(sh->has_clock ? &sh->clock : NULL);
+}
+
 static inline uint64_t tunnel_now(struct wb_tunnel *t)
 {
-    return clock_monotonic_ns(t->has_clock ? &t->clock : NULL);
+    return tunnel_shared_now(t->shared);
 }
 
 static inline uint64_t tunnel_realtime(struct wb_tunnel *t)
 {
-    return clock_realtime_ns(t->has_clock ? &t->clock : NULL);
+    return clock_realtime_ns(t->shared->has_clock ? &t->shared->clock : NULL);
 }
 
 /* tunnel.c */
@@ -109,6 +135,46 @@ struct wb_result tunnel_encapsulate_locked(struct wb_tunnel *t, const uint8_t *s
 /* receive.c */
 struct wb_result tunnel_decapsulate_locked(struct wb_tunnel *t, const struct wb_endpoint *from,
                                            const uint8_t *src, size_t len, uint8_t *dst, size_t cap);
+
+/* The two halves of answering an initiation, for a device that must find
+ * the peer in between. First, with no tunnel lock: the macs against the
+ * shared checker. */
+enum tunnel_macs {
+    TUNNEL_MACS_OK,
+    TUNNEL_MACS_BAD_MAC1,           /* drop */
+    TUNNEL_MACS_COOKIE_SENT,        /* under load: dst holds a cookie reply */
+    TUNNEL_MACS_DST_TOO_SMALL,
+};
+enum tunnel_macs tunnel_shared_check_macs(struct tunnel_shared *sh, const struct wb_endpoint *from,
+                                          const uint8_t *src, size_t len, uint8_t *dst, size_t cap,
+                                          size_t *reply_len);
+/* Then, with t->lock held, once st (from noise_consume_initiation_static
+ * against sh->local) named this tunnel's peer: finish and write the
+ * response into dst. */
+struct wb_result tunnel_answer_initiation_locked(struct wb_tunnel *t, const struct wb_endpoint *from,
+                                                 const uint8_t *src, size_t len,
+                                                 struct noise_initiation_state *st,
+                                                 uint8_t *dst, size_t cap);
+
+/* tunnel.c, for a device: build a peer's tunnel on a shared context.
+ * psk may be NULL. Returns 0, -EINVAL (low-order key), -ENOMEM. */
+int tunnel_create_on(struct tunnel_shared *sh, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+                     const uint8_t *psk, uint16_t persistent_keepalive, uint16_t mtu,
+                     struct wb_tunnel **out);
+/* Set up / tear down a shared context (private key may be NULL: none yet).
+ * After init, tunnel_shared_wipe is due whether init succeeded or not. */
+int tunnel_shared_init(struct tunnel_shared *sh, const uint8_t *private_key, const struct wb_clock *clock);
+void tunnel_shared_wipe(struct tunnel_shared *sh);
+/* Replace the local private key (NULL: remove) in sh; every tunnel on it
+ * must then get tunnel_identity_changed_locked. Returns 0 or -EINVAL. */
+int tunnel_shared_set_private_key(struct tunnel_shared *sh, const uint8_t *private_key);
+/* With t->lock held: recompute DH(s, S), drop handshake and keypairs. */
+void tunnel_identity_changed_locked(struct wb_tunnel *t);
+/* With t->lock held: change the preshared key (NULL: none); drops keys. */
+void tunnel_set_preshared_key_locked(struct wb_tunnel *t, const uint8_t *psk);
+/* With t->lock held: change the persistent keepalive; turning it on sends a
+ * keepalive at the next drain. */
+void tunnel_set_persistent_keepalive_locked(struct wb_tunnel *t, uint16_t seconds);
 
 /* ------------------------------------------------- test hooks (tests only) */
 
