@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <windows.h>
+#endif
 
 #include "wirebolt.h"
 
@@ -33,10 +36,18 @@ static const char *op_name(enum wb_op op)
 
 static double seconds(void)
 {
+#if defined(_WIN32)
+    LARGE_INTEGER f, c;
+
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart / (double)f.QuadPart;
+#else
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+#endif
 }
 
 /* A minimal IPv4/UDP packet of `len` bytes from 10.0.0.1 to 10.0.0.2. */

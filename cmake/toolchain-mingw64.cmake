@@ -35,8 +35,6 @@ list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WB_MINGW_PREFIX)
 set(CMAKE_C_COMPILER ${WB_MINGW_TRIPLE}-gcc)
 set(CMAKE_CXX_COMPILER ${WB_MINGW_TRIPLE}-g++)
 set(CMAKE_RC_COMPILER ${WB_MINGW_TRIPLE}-windres)
-set(CMAKE_AR ${WB_MINGW_TRIPLE}-gcc-ar CACHE FILEPATH "")
-set(CMAKE_RANLIB ${WB_MINGW_TRIPLE}-gcc-ranlib CACHE FILEPATH "")
 
 # Headers, libraries and packages come from the mingw sysroot and the
 # dependency prefix only; programs (pkg-config, wine) from the host.
