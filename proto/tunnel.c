@@ -79,6 +79,14 @@ static void apply_timer_actions(struct wb_tunnel *t, unsigned actions)
     }
     if (actions & TIMER_SEND_KEEPALIVE)
         t->pending.keepalive = true;
+    if (actions & TIMER_CLEAR_ENDPOINT_SRC)
+        t->pending.clear_endpoint_src = true;
+}
+
+struct wb_result tunnel_tick_locked(struct wb_tunnel *t, uint8_t *dst, size_t cap)
+{
+    apply_timer_actions(t, timers_expire(&t->peer.timers, tunnel_now(t)));
+    return tunnel_drain(t, dst, cap);
 }
 /* ------------------------------------------------------ shared context */
 
@@ -313,8 +321,7 @@ struct wb_result wb_tunnel_tick(struct wb_tunnel *t, uint8_t *dst, size_t dst_ca
     if (!t || !dst)
         return tunnel_result_error(-EINVAL);
     wb_mutex_lock(&t->lock);
-    apply_timer_actions(t, timers_expire(&t->peer.timers, tunnel_now(t)));
-    r = tunnel_drain(t, dst, dst_cap);
+    r = tunnel_tick_locked(t, dst, dst_cap);
     wb_mutex_unlock(&t->lock);
     return r;
 }

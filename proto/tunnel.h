@@ -67,6 +67,7 @@ struct wb_tunnel {
         bool initiation;
         bool initiation_is_retry;
         bool keepalive;
+        bool clear_endpoint_src;   /* handshake retry: forget the sticky source */
     } pending;
     uint64_t drops[WB_DROP_REASON_COUNT];
     void *owner;                      /* the device's per-peer data, if any */
@@ -172,6 +173,9 @@ int tunnel_shared_set_private_key(struct tunnel_shared *sh, const uint8_t *priva
 void tunnel_identity_changed_locked(struct wb_tunnel *t);
 /* With t->lock held: change the preshared key (NULL: none); drops keys. */
 void tunnel_set_preshared_key_locked(struct wb_tunnel *t, const uint8_t *psk);
+/* With t->lock held: run due timers and return the first datagram owed
+ * (drain with tunnel_drain until WB_DONE). */
+struct wb_result tunnel_tick_locked(struct wb_tunnel *t, uint8_t *dst, size_t cap);
 /* With t->lock held: change the persistent keepalive; turning it on sends a
  * keepalive at the next drain. */
 void tunnel_set_persistent_keepalive_locked(struct wb_tunnel *t, uint16_t seconds);
