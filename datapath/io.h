@@ -42,7 +42,8 @@ struct io_backend_ops {
     int (*udp_tx_burst)(struct io_backend *io, unsigned queue, struct pkt **pkts, unsigned n);
     /* Returns a mask of enum io_wait_result, or -errno. */
     int (*wait)(struct io_backend *io, unsigned queue, int timeout_ms);
-    /* Interrupt a wait() on any queue (any thread). */
+    /* Interrupt wait() on every queue (any thread); a wake that arrives
+     * before a wait() makes that wait() return at once. */
     void (*wake)(struct io_backend *io);
     /* Rebind the UDP side (listen port and fwmark changed). Control thread only. */
     int (*set_listen)(struct io_backend *io, uint16_t port, uint32_t fwmark);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkt.c - packet buffers from the heap: allocation, release and reset for
+ * reuse as a receive buffer (the layout is in pkt.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath/pkt.h"
+
+struct pkt *pkt_alloc(void)
+{
+    struct pkt *p = malloc(sizeof(*p));
+
+    if (p)
+        pkt_reset(p);
+    return p;
+}
+
+void pkt_free(struct pkt *p)
+{
+    free(p);
+}
+
+/* Besides data and len, clears the queue and the endpoints, so a reused
+ * buffer never carries a stale address into the next burst. The payload
+ * bytes are left alone (a receive overwrites them). */
+void pkt_reset(struct pkt *p)
+{
+    p->data = p->buf + PKT_HEADROOM;
+    p->len = 0;
+    p->queue = 0;
+    memset(&p->remote, 0, sizeof(p->remote));
+    memset(&p->local, 0, sizeof(p->local));
+    p->local_ifindex = 0;
+}
