@@ -192,6 +192,7 @@ enum wb_drop_reason {
     WB_DROP_STAGED_OVERFLOW,     /* staged queue full, oldest dropped */
     WB_DROP_STAGED_PURGED,       /* handshake gave up, staged packets dropped */
     WB_DROP_DST_TOO_SMALL,       /* caller's buffer too small */
+    WB_DROP_NO_MEMORY,           /* a packet could not be staged: allocation failed */
     WB_DROP_REASON_COUNT
 };
 

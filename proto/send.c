@@ -123,9 +123,9 @@ static void stage(struct wb_tunnel *t, const uint8_t *src, size_t len)
     int ret = staged_push(&t->peer.staged, src, len);
 
     if (ret == 1)
-        t->drops[WB_DROP_STAGED_OVERFLOW]++;
+        t->drops[WB_DROP_STAGED_OVERFLOW]++;     /* the oldest made room */
     else if (ret < 0)
-        t->drops[WB_DROP_STAGED_OVERFLOW]++;
+        t->drops[WB_DROP_NO_MEMORY]++;
 }
 
 struct wb_result tunnel_encapsulate_locked(struct wb_tunnel *t, const uint8_t *src, size_t len,
