@@ -101,6 +101,10 @@ struct config {
     struct config_strings pre_up, post_up, pre_down, post_down;
     bool save_config;
 
+    /* WireSock extension keys ([Interface]), kept as written; NULL = absent. */
+    char *virtual_adapter_mode;
+    char *enable_default_gateway;
+
     struct config_peer *peers;
     size_t n_peers;
 };
@@ -110,7 +114,9 @@ struct config {
 void config_init(struct config *c);
 /* Free everything and wipe the keys; leaves *c as after config_init. */
 void config_free(struct config *c);
-/* Append a zeroed peer; returns it or NULL on ENOMEM. */
+/* Append a zeroed peer; returns it or NULL on ENOMEM. Grow c->peers only
+ * through this call (it keeps a power-of-two capacity, and wipes the old
+ * array when it moves, since peers hold preshared keys). */
 struct config_peer *config_add_peer(struct config *c);
 int config_strings_add(struct config_strings *l, const char *s);
 int config_prefixes_add(struct config_prefix **v, size_t *n, const struct config_prefix *p);
@@ -129,7 +135,10 @@ int config_endpoint_parse(struct config_peer *peer, const char *s);
 
 /* AllowedIPs minus DisallowedIPs, per family, as a minimal list of prefixes
  * covering exactly the addresses in some allowed prefix and in no disallowed
- * one. *out is malloc'd (free it); returns 0 or -ENOMEM. */
+ * one. *out is malloc'd (free it); returns 0 or -ENOMEM. Host bits of the
+ * inputs are ignored; the output is sorted, IPv4 first, normalized, and
+ * NULL when *n_out is 0. A prefix with a family other than 4/6 or a cidr
+ * beyond its family's width gives -EINVAL. */
 int config_prefix_subtract(const struct config_prefix *allowed, size_t n_allowed,
                            const struct config_prefix *disallowed, size_t n_disallowed,
                            struct config_prefix **out, size_t *n_out);
@@ -142,10 +151,30 @@ int config_prefix_subtract(const struct config_prefix *allowed, size_t n_allowed
  * as "#@ws:Key = value" comment lines. */
 int config_parse_text(struct config *c, const char *text, const char *name, char *err, size_t errlen);
 int config_parse_file(struct config *c, const char *path, char *err, size_t errlen);
+/*
+ * Details of both: *c must be initialised (config_init) and empty; on error
+ * it is freed (left as after config_init). AllowedIPs and DisallowedIPs are
+ * normalized, Address keeps its host bits. Lists are comma-separated
+ * (Address and DNS also split on whitespace, as wg-quick does); empty items
+ * are skipped; list keys and hooks accumulate when repeated, other keys
+ * take the last value. '#' starts a comment anywhere on a line. An Endpoint
+ * that is an IP literal also fills peer->endpoint. Errors never quote keys,
+ * passwords or hook commands. config_parse_file reads at most 16 MiB and
+ * returns -errno (with an error line) when the file cannot be read.
+ */
+
+/* Whether two configs hold the same values (peer->line is ignored). */
+bool config_equal(const struct config *a, const struct config *b);
 
 /* Print as a config file. wg_only: only what `wg showconf` prints
  * ([Interface] PrivateKey/ListenPort/FwMark, [Peer] PublicKey/PresharedKey/
  * AllowedIPs/Endpoint/PersistentKeepalive). Returns a malloc'd string or NULL. */
 char *config_print(const struct config *c, bool wg_only);
+/* More on config_print: the full form prints every key (WireSock keys as
+ * bare keys) so that config_parse_text gives back a config_equal one. NULL
+ * also when a string cannot be written back faithfully (a control
+ * character or '#', a ',' inside a list item, whitespace inside an Address/
+ * DNS item, leading or trailing whitespace); errno says which (ENOMEM or
+ * EINVAL). The text may hold keys: wipe it (wb_memzero) before free. */
 
 #endif
