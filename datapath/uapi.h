@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uapi.h - the cross-platform WireGuard configuration protocol (UAPI), as
+ * wireguard-go speaks it, so that an unmodified `wg` drives our daemon
+ * through /var/run/wireguard/<ifname>.sock.
+ *
+ * The protocol, one request after another on a unix stream socket:
+ *   "get=1\n\n"                    -> get body + "errno=0\n\n"
+ *   "set=1\n" key=value lines "\n" -> "errno=N\n\n" (0 or a negative errno)
+ *
+ * The codec (uapi.c: uapi_parse_set, uapi_format_get) is plain text <->
+ * struct config (proto/config.h); the server (uapi_server.c) owns the
+ * socket, its accept thread and one thread per connection, and calls the
+ * device through struct uapi_ops.
+ *
+ * Differences from wireguard-go, on purpose:
+ *   - a set is parsed whole before anything is applied, so a bad line
+ *     changes nothing (wireguard-go applies the lines before it);
+ *   - endpoints with an IPv6 zone ("[fe80::1%eth0]:51820") are refused
+ *     (struct wb_endpoint has no scope id);
+ *   - an unknown operation or a request over UAPI_MAX_REQUEST gets
+ *     "errno=-22\n\n" and the connection is closed; a client that stops
+ *     in the middle of a request, or does not read its reply, for
+ *     UAPI_IO_TIMEOUT_MS is closed (between requests it may idle).
+ * Peers in a get reply come in the order the device gives them.
+ */
+#ifndef WB_DATAPATH_UAPI_H
+#define WB_DATAPATH_UAPI_H
+
+#include <stddef.h>
+
+#include "proto/config.h"
+
+/* Where wg(8) looks for userspace interfaces. */
+#define UAPI_RUN_DIR "/var/run/wireguard"
+/* Largest request accepted (wireguard-go has no limit; 1 MiB holds some
+ * 10,000 peers with several allowed IPs each). */
+#define UAPI_MAX_REQUEST (1u << 20)
+/* A connection that makes no progress within a request for this long is
+ * closed. */
+#define UAPI_IO_TIMEOUT_MS 5000
+/* Connections served at once; more are closed at accept. */
+#define UAPI_MAX_CONNECTIONS 32
+
+/* ----------------------------------------------------------------- codec */
+
+/* Parse the lines of a set request: everything after "set=1\n", up to and
+ * optionally including the terminating blank line (parsing stops at the
+ * first blank line; a last line without '\n' counts). *change is
+ * overwritten (config_init) and describes the change, in the order given:
+ *   - device: has_private_key (all zeros = remove the key), has_listen_port,
+ *     has_fwmark (0 = off), replace_peers;
+ *   - one config_peer per public_key= line (the same key may come twice and
+ *     is then applied twice, in order), with remove, update_only,
+ *     has_preshared_key (all zeros = remove), has_endpoint (endpoint_host as
+ *     an IP literal, endpoint resolved), has_persistent_keepalive,
+ *     replace_allowed_ips, allowed_ips and removed_allowed_ips (normalized;
+ *     an add cancels an earlier removal of the same prefix and vice versa;
+ *     replace_allowed_ips drops what came before it in that section, as the
+ *     sequential wireguard-go does). After remove=true the section's other
+ *     lines are checked but not stored.
+ * Returns 0, or -EINVAL (a bad key or value; -EPROTO for a line without
+ * '=', as wireguard-go) / -ENOMEM, with one line "line N: why" in err
+ * (may be NULL); on error *change is freed again. Secrets read are wiped
+ * from every temporary. Any thread; no shared state. */
+int uapi_parse_set(const char *body, size_t len, struct config *change, char *err, size_t errlen);
+
+/* Format a get reply body (without the final "errno=0\n\n"):
+ * private_key (if has_private_key and not zero), listen_port (if
+ * has_listen_port and not zero), fwmark (if not zero), then per peer
+ * public_key, preshared_key (zeros if none), protocol_version=1, endpoint
+ * (if peer->endpoint.family is 4 or 6: the resolved address, not
+ * endpoint_host), last_handshake_time_sec/_nsec, tx_bytes, rx_bytes (zeros
+ * unless has_stats), persistent_keepalive_interval, allowed_ip lines.
+ * Returns a malloc'd string that holds the private key: release it with
+ * uapi_text_free. NULL on ENOMEM. */
+char *uapi_format_get(const struct config *c);
+
+/* Wipe and free a string from uapi_format_get (NULL is fine). */
+void uapi_text_free(char *s);
+
+/* ---------------------------------------------------------------- server */
+
+/* The device side. Called from server threads, never two at once (the
+ * server serialises them), so a device may take its control lock inside.
+ *   get: fill *out (config_init'ed by the server, config_free'd after the
+ *        reply is formatted), with per-peer has_stats; 0 or -errno.
+ *   set: apply a change parsed by uapi_parse_set; 0 or -errno (sent back
+ *        as errno=N). The server frees the change afterwards.
+ *   log: optional (NULL = quiet): one line saying why a request was
+ *        refused ("set: line 3: bogus: unknown device key"); never holds a
+ *        secret. */
+struct uapi_ops {
+    int (*get)(void *ctx, struct config *out);
+    int (*set)(void *ctx, const struct config *change);
+    void (*log)(void *ctx, const char *msg);
+};
+
+struct uapi_server;
+
+/* Serve UAPI on UAPI_RUN_DIR/<ifname>.sock. Creates the directory (0755)
+ * if missing, refuses with -EADDRINUSE when a live server answers on the
+ * socket, removes a stale socket file (-EEXIST if the path is something
+ * else), binds with mode 0600 and starts the accept thread. ifname: 1 to
+ * 15 characters, no '/'. Returns the server or NULL with *err = -errno.
+ * ops is copied; ctx must outlive the server. Control thread. */
+struct uapi_server *uapi_server_create(const char *ifname, const struct uapi_ops *ops,
+                                       void *ctx, int *err);
+/* The same in another directory (tests, other run dirs). */
+struct uapi_server *uapi_server_create_at(const char *dir, const char *ifname,
+                                          const struct uapi_ops *ops, void *ctx, int *err);
+/* The socket's path. */
+const char *uapi_server_path(const struct uapi_server *srv);
+/* Stop accepting, wake and wait for every connection thread (one inside an
+ * ops call finishes it first), close and unlink the socket. NULL is fine.
+ * Control thread; not from inside an ops callback. */
+void uapi_server_destroy(struct uapi_server *srv);
+
+#endif
