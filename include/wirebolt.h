@@ -273,6 +273,54 @@ struct wb_packet {
 WB_API size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, size_t n);
 WB_API size_t wb_tunnel_decapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, size_t n);
 
+/* ---------------------------------------------------------------- device */
+
+/*
+ * A multi-peer WireGuard device that runs the whole datapath: it owns a TUN
+ * interface, UDP sockets, the private key, listen port, fwmark and peers,
+ * and a datapath thread. Linux only for now (WB_HAVE_DEVICE is defined
+ * where it exists); the Windows backends come later.
+ *
+ * Configuration is the cross-platform UAPI text that wg(8) and
+ * wireguard-go speak (keys as 64 lowercase hex characters), which keeps the
+ * ABI stable as keys are added:
+ *   set: "private_key=<hex>\nlisten_port=51820\npublic_key=<hex>\n"
+ *        "endpoint=192.0.2.1:51820\nallowed_ip=10.0.0.0/24\n"
+ *        (replace_peers, remove, update_only, preshared_key,
+ *         persistent_keepalive_interval, replace_allowed_ips,
+ *         allowed_ip=-<prefix>, fwmark, protocol_version=1 also work)
+ *   get: the same keys plus per-peer last_handshake_time_sec/nsec,
+ *        tx_bytes, rx_bytes.
+ * A set is parsed whole before anything is applied; a bad line changes
+ * nothing and returns -EINVAL.
+ *
+ * Thread safety: set/get/start/stop may be called from any thread and are
+ * serialised internally; destroy must not race with the others.
+ */
+#if defined(__linux__)
+#define WB_HAVE_DEVICE 1
+struct wb_device;
+
+/* Create the TUN interface `ifname` (a name, or a template like "wb%d")
+ * and the UDP side (listening on an ephemeral port until configured).
+ * The interface is left down and unaddressed. Needs CAP_NET_ADMIN.
+ * Returns 0, -EPERM, -EEXIST, -EINVAL, -ENOMEM, ... */
+WB_API int wb_device_create(const char *ifname, struct wb_device **out);
+/* The interface's actual name. */
+WB_API const char *wb_device_ifname(const struct wb_device *dev);
+/* Apply a UAPI set body (the lines after "set=1"). Returns 0 or -errno. */
+WB_API int wb_device_set_config(struct wb_device *dev, const char *uapi_set);
+/* The UAPI get body (without "errno=0"); free with wb_device_free_config.
+ * It contains the private key: it is wiped when freed. Returns 0 or -errno. */
+WB_API int wb_device_get_config(struct wb_device *dev, char **uapi_get);
+WB_API void wb_device_free_config(char *uapi_get);
+/* Start and stop the datapath thread. */
+WB_API int wb_device_start(struct wb_device *dev);
+WB_API void wb_device_stop(struct wb_device *dev);
+/* Stop, remove the interface, wipe every secret. NULL is a no-op. */
+WB_API void wb_device_destroy(struct wb_device *dev);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

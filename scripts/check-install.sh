@@ -15,7 +15,7 @@ export PKG_CONFIG_PATH=$libdir
 cc -o "$prefix/consumer_pc" tests/install/consumer.c $(pkg-config --cflags --libs wirebolt) \
     -Wl,-rpath,"$libdir/.."
 cc -o "$prefix/consumer_pc_static" tests/install/consumer.c \
-    $(pkg-config --cflags wirebolt) "$libdir/../libwirebolt.a" $(pkg-config --static --libs libsodium) -lpthread
+    $(pkg-config --cflags wirebolt) "$libdir/../libwirebolt.a" $(pkg-config --static --libs wirebolt | sed "s/-lwirebolt//")
 cmake -S tests/install -B "$prefix/cbuild" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cbuild" >/dev/null
 for exe in "$prefix/consumer_pc" "$prefix/consumer_pc_static" "$prefix/cbuild/consumer_cmake" \

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.c - the device's lifecycle and configuration (device.h): peers
+ * created and removed, keys and sockets changed, the running configuration
+ * read back. Control threads only; the datapath thread lives in worker.c.
+ *
+ * Control calls register the calling thread with RCU (QSBR) for their
+ * duration: the hash tables need an online reader to add and delete, and
+ * the thread goes offline around synchronize_rcu().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/random.h"
+#include "datapath/device_impl.h"
+
+#define RATELIMITER_ENTRIES 8192
+
+/* ----------------------------------------------------------- datapath pause */
+
+static void pause_datapath(struct device *dev)
+{
+    if (!dev->started)
+        return;
+    pthread_mutex_lock(&dev->pause_mtx);
+    atomic_store(&dev->pause_req, true);
+    dev->io->ops->wake(dev->io);
+    while (!dev->paused)
+        pthread_cond_wait(&dev->pause_cond, &dev->pause_mtx);
+    pthread_mutex_unlock(&dev->pause_mtx);
+}
+
+static void resume_datapath(struct device *dev)
+{
+    if (!dev->started)
+        return;
+    pthread_mutex_lock(&dev->pause_mtx);
+    atomic_store(&dev->pause_req, false);
+    pthread_cond_broadcast(&dev->pause_cond);
+    pthread_mutex_unlock(&dev->pause_mtx);
+}
+
+/* ------------------------------------------------------------ rcu helpers */
+
+static void control_enter(struct device *dev)
+{
+    pthread_mutex_lock(&dev->control_lock);
+    rcu_register_thread();
+}
+
+static void control_leave(struct device *dev)
+{
+    rcu_unregister_thread();
+    pthread_mutex_unlock(&dev->control_lock);
+}
+
+/* Wait until no datapath thread can still hold what was unlinked. */
+static void control_grace_period(void)
+{
+    rcu_thread_offline();
+    synchronize_rcu();
+    rcu_thread_online();
+}
+
+/* ----------------------------------------------------------------- peers */
+
+uint32_t device_alloc_index(void *ctx, struct wb_tunnel *t)
+{
+    struct device *dev = ctx;
+
+    return peer_table_alloc_index(&dev->peers, t->owner);
+}
+
+static struct device_peer *find_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], size_t *pos)
+{
+    for (size_t i = 0; i < dev->n_list; i++) {
+        if (memcmp(dev->list[i]->public_key, key, WB_KEY_LEN) == 0) {
+            if (pos)
+                *pos = i;
+            return dev->list[i];
+        }
+    }
+    return NULL;
+}
+
+static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct device_peer **out)
+{
+    struct device_peer *p;
+    int ret;
+
+    if (dev->n_list == dev->cap_list) {
+        size_t cap = dev->cap_list ? 2 * dev->cap_list : 8;
+        struct device_peer **l = realloc(dev->list, cap * sizeof(*l));
+
+        if (!l)
+            return -ENOMEM;
+        dev->list = l;
+        dev->cap_list = cap;
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    memcpy(p->public_key, key, WB_KEY_LEN);
+    p->dev = dev;
+    ret = tunnel_create_on(&dev->shared, key, NULL, 0, dev->opt.mtu, &p->tun);
+    if (ret < 0) {
+        free(p);
+        return ret;
+    }
+    p->tun->owner = p;
+    ret = peer_table_add(&dev->peers, p);
+    if (ret < 0) {
+        wb_tunnel_destroy(p->tun);
+        free(p);
+        return ret;
+    }
+    dev->list[dev->n_list++] = p;
+    *out = p;
+    return 0;
+}
+
+/* Unlink now, free after a grace period. The dead flag (under the tunnel
+ * lock) stops a datapath thread that found the peer just before the unlink
+ * from registering new indices for it. */
+static void remove_peer(struct device *dev, size_t pos)
+{
+    struct device_peer *p = dev->list[pos];
+
+    wb_mutex_lock(&p->tun->lock);
+    p->dead = true;
+    allowedips_remove_by_peer(&dev->aips, p);
+    peer_table_del(&dev->peers, p);
+    wb_mutex_unlock(&p->tun->lock);
+    dev->list[pos] = dev->list[--dev->n_list];
+    control_grace_period();
+    peer_table_free_indices(p);
+    wb_tunnel_destroy(p->tun);
+    wb_memzero(p, sizeof(*p));
+    free(p);
+}
+
+static void remove_all_peers(struct device *dev)
+{
+    while (dev->n_list)
+        remove_peer(dev, dev->n_list - 1);
+}
+
+/* ----------------------------------------------------------------- config */
+
+static bool all_zero(const uint8_t *k, size_t n)
+{
+    uint8_t acc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        acc |= k[i];
+    return acc == 0;
+}
+
+static int endpoint_from_config(const struct config_peer *cp, struct wb_endpoint *ep)
+{
+    memset(ep, 0, sizeof(*ep));
+    if (cp->endpoint.family) {
+        *ep = cp->endpoint;
+        return 0;
+    }
+    if (!cp->endpoint_host)
+        return -EINVAL;
+    ep->port = cp->endpoint_port;
+    if (inet_pton(AF_INET, cp->endpoint_host, ep->addr) == 1)
+        ep->family = 4;
+    else if (inet_pton(AF_INET6, cp->endpoint_host, ep->addr) == 1)
+        ep->family = 6;
+    else
+        return -EINVAL;   /* host names are resolved before they get here */
+    return 0;
+}
+
+static int set_private_key(struct device *dev, const uint8_t key[WB_KEY_LEN])
+{
+    const uint8_t *k = all_zero(key, WB_KEY_LEN) ? NULL : key;
+    uint8_t pub[WB_KEY_LEN];
+    size_t pos;
+    int ret;
+
+    /* A peer with our own public key would talk to itself: drop it, as
+     * wireguard-go does. */
+    if (k && wb_key_public(pub, k) == 0 && find_peer(dev, pub, &pos))
+        remove_peer(dev, pos);
+    pause_datapath(dev);
+    ret = tunnel_shared_set_private_key(&dev->shared, k);
+    if (ret == 0) {
+        for (size_t i = 0; i < dev->n_list; i++) {
+            wb_mutex_lock(&dev->list[i]->tun->lock);
+            tunnel_identity_changed_locked(dev->list[i]->tun);
+            wb_mutex_unlock(&dev->list[i]->tun->lock);
+        }
+    }
+    resume_datapath(dev);
+    return ret;
+}
+
+static int set_listen(struct device *dev, const struct config *c)
+{
+    uint16_t port = c->has_listen_port ? c->listen_port : dev->listen_port;
+    uint32_t mark = c->has_fwmark ? c->fwmark : dev->fwmark;
+    int ret = 0;
+
+    if (port == dev->listen_port && mark == dev->fwmark && c->has_listen_port)
+        return 0;
+    pause_datapath(dev);
+    if (dev->io->ops->set_listen)
+        ret = dev->io->ops->set_listen(dev->io, port, mark);
+    if (ret == 0) {
+        dev->listen_port = dev->io->ops->listen_port ? dev->io->ops->listen_port(dev->io) : port;
+        dev->fwmark = mark;
+    }
+    resume_datapath(dev);
+    return ret;
+}
+
+static int apply_allowed_ips(struct device *dev, struct device_peer *p, const struct config_peer *cp)
+{
+    int ret;
+
+    if (cp->replace_allowed_ips)
+        allowedips_remove_by_peer(&dev->aips, p);
+    for (size_t i = 0; i < cp->n_removed_allowed_ips; i++) {
+        const struct config_prefix *pr = &cp->removed_allowed_ips[i];
+        allowedips_remove(&dev->aips, pr->family, pr->addr, pr->cidr, p);   /* absent is fine */
+    }
+    for (size_t i = 0; i < cp->n_allowed_ips; i++) {
+        const struct config_prefix *pr = &cp->allowed_ips[i];
+
+        ret = allowedips_insert(&dev->aips, pr->family, pr->addr, pr->cidr, p);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int apply_peer(struct device *dev, const struct config_peer *cp)
+{
+    struct device_peer *p;
+    struct wb_endpoint ep;
+    size_t pos;
+    int ret;
+
+    p = find_peer(dev, cp->public_key, &pos);
+    if (cp->remove) {
+        if (p)
+            remove_peer(dev, pos);
+        return 0;
+    }
+    if (!p) {
+        if (cp->update_only)
+            return 0;
+        if (dev->shared.local.has_identity &&
+            memcmp(cp->public_key, dev->shared.local.public_key, WB_KEY_LEN) == 0)
+            return 0;     /* our own key: ignored, as wireguard-go does */
+        ret = add_peer(dev, cp->public_key, &p);
+        if (ret < 0)
+            return ret;
+    }
+    if (cp->has_endpoint && (ret = endpoint_from_config(cp, &ep)) < 0)
+        return ret;
+    wb_mutex_lock(&p->tun->lock);
+    if (cp->has_preshared_key)
+        tunnel_set_preshared_key_locked(p->tun, all_zero(cp->preshared_key, WB_KEY_LEN)
+                                                    ? NULL : cp->preshared_key);
+    if (cp->has_endpoint) {
+        p->tun->peer.endpoint = ep;
+        memset(&p->src, 0, sizeof(p->src));
+    }
+    if (cp->has_persistent_keepalive)
+        tunnel_set_persistent_keepalive_locked(p->tun, cp->persistent_keepalive);
+    wb_mutex_unlock(&p->tun->lock);
+    ret = apply_allowed_ips(dev, p, cp);
+    if (cp->has_persistent_keepalive && cp->persistent_keepalive && dev->io->ops->wake)
+        dev->io->ops->wake(dev->io);    /* send the first keepalive now, not at the next tick */
+    return ret;
+}
+
+int device_set_config(struct device *dev, const struct config *c)
+{
+    int ret = 0;
+
+    control_enter(dev);
+    if (c->has_private_key)
+        ret = set_private_key(dev, c->private_key);
+    if (ret == 0 && (c->has_listen_port || c->has_fwmark))
+        ret = set_listen(dev, c);
+    if (ret == 0 && c->replace_peers)
+        remove_all_peers(dev);
+    for (size_t i = 0; ret == 0 && i < c->n_peers; i++)
+        ret = apply_peer(dev, &c->peers[i]);
+    control_leave(dev);
+    return ret;
+}
+
+/* ----------------------------------------------------------------- get */
+
+static int add_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+    struct config_peer *cp = ctx;
+    struct config_prefix pr = { .family = (uint8_t)family, .cidr = cidr };
+
+    memcpy(pr.addr, addr, family == 4 ? 4 : 16);
+    return config_prefixes_add(&cp->allowed_ips, &cp->n_allowed_ips, &pr);
+}
+
+static int endpoint_to_config(struct config_peer *cp, const struct wb_endpoint *ep)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (!inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->addr, host, sizeof(host)))
+        return -EINVAL;
+    cp->endpoint_host = strdup(host);
+    if (!cp->endpoint_host)
+        return -ENOMEM;
+    cp->endpoint_port = ep->port;
+    cp->endpoint = *ep;
+    cp->has_endpoint = true;
+    return 0;
+}
+
+static int get_peer(struct device *dev, struct device_peer *p, struct config_peer *cp)
+{
+    struct wb_tunnel *t = p->tun;
+    int ret = 0;
+
+    memcpy(cp->public_key, p->public_key, WB_KEY_LEN);
+    wb_mutex_lock(&t->lock);
+    memcpy(cp->preshared_key, t->peer.handshake.preshared_key, WB_KEY_LEN);
+    cp->has_preshared_key = !all_zero(cp->preshared_key, WB_KEY_LEN);
+    if (t->peer.endpoint.family)
+        ret = endpoint_to_config(cp, &t->peer.endpoint);
+    cp->has_stats = true;
+    cp->last_handshake_time_sec = t->peer.last_handshake_realtime_ns / NSEC_PER_SEC;
+    cp->last_handshake_time_nsec = t->peer.last_handshake_realtime_ns % NSEC_PER_SEC;
+    cp->tx_bytes = t->peer.tx_bytes;
+    cp->rx_bytes = t->peer.rx_bytes;
+    cp->has_persistent_keepalive = true;
+    cp->persistent_keepalive = t->peer.timers.persistent_keepalive_interval;
+    wb_mutex_unlock(&t->lock);
+    if (ret == 0)
+        ret = allowedips_walk_by_peer(&dev->aips, p, add_allowed_ip, cp);
+    return ret;
+}
+
+int device_get_config(struct device *dev, struct config *out)
+{
+    int ret = 0;
+
+    control_enter(dev);
+    if (dev->shared.local.has_identity) {
+        out->has_private_key = true;
+        memcpy(out->private_key, dev->shared.local.private_key, WB_KEY_LEN);
+    }
+    out->has_listen_port = true;
+    out->listen_port = dev->listen_port;
+    out->has_fwmark = dev->fwmark != 0;
+    out->fwmark = dev->fwmark;
+    for (size_t i = 0; ret == 0 && i < dev->n_list; i++) {
+        struct config_peer *cp = config_add_peer(out);
+
+        ret = cp ? get_peer(dev, dev->list[i], cp) : -ENOMEM;
+    }
+    control_leave(dev);
+    return ret;
+}
+
+void device_get_stats(struct device *dev, struct device_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->rx_datagrams = dev->stats.rx_datagrams;
+    s->tx_datagrams = dev->stats.tx_datagrams;
+    s->rx_tun_packets = dev->stats.rx_tun;
+    s->tx_tun_packets = dev->stats.tx_tun;
+    s->drop_no_route = dev->stats.no_route;
+    s->drop_no_endpoint = dev->stats.no_endpoint;
+    s->drop_malformed = dev->stats.malformed;
+    s->drop_unknown_index = dev->stats.unknown_index;
+    s->drop_unknown_peer = dev->stats.unknown_peer;
+    s->drop_bad_mac1 = dev->stats.bad_mac1;
+    s->drop_ratelimited = dev->stats.ratelimited;
+    s->drop_handshake_queue_full = dev->stats.hq_full;
+    s->drop_source_not_allowed = dev->stats.source_not_allowed;
+    s->drop_tx_failed = dev->stats.tx_failed;
+    s->cookies_sent = dev->stats.cookies;
+    s->under_load = dev->shared.under_load;
+}
+
+int device_fatal_error(struct device *dev)
+{
+    return atomic_load(&dev->fatal_error);
+}
+
+/* -------------------------------------------------------------- lifecycle */
+
+int device_create(struct io_backend *io, const struct device_options *opt, struct device **out)
+{
+    struct device *dev;
+    int ret;
+
+    *out = NULL;
+    ret = wb_init();
+    if (ret < 0 && ret != -ENOENT && ret != -ENOTSUP)
+        goto err_io;
+    ret = -ENOMEM;
+    dev = calloc(1, sizeof(*dev));
+    if (!dev)
+        goto err_io;
+    dev->io = io;
+    if (opt)
+        dev->opt = *opt;
+    ret = tunnel_shared_init(&dev->shared, NULL, dev->opt.clock);
+    if (ret < 0)
+        goto err_shared;
+    dev->shared.log = dev->opt.log;
+    dev->shared.log_ctx = dev->opt.log_ctx;
+    dev->shared.log_level = dev->opt.log_level;
+    dev->shared.index_alloc = device_alloc_index;
+    dev->shared.index_ctx = dev;
+    if ((ret = peer_table_init(&dev->peers)) < 0)
+        goto err_shared;
+    if ((ret = allowedips_init(&dev->aips)) < 0)
+        goto err_peers;
+    if ((ret = ratelimiter_init(&dev->ratelimiter, RATELIMITER_ENTRIES)) < 0)
+        goto err_aips;
+    pthread_mutex_init(&dev->control_lock, NULL);
+    pthread_mutex_init(&dev->pause_mtx, NULL);
+    pthread_cond_init(&dev->pause_cond, NULL);
+    dev->listen_port = io->ops->listen_port ? io->ops->listen_port(io) : 0;
+    *out = dev;
+    return 0;
+
+err_aips:
+    allowedips_free(&dev->aips);
+err_peers:
+    peer_table_destroy(&dev->peers);
+err_shared:
+    tunnel_shared_wipe(&dev->shared);
+    free(dev);
+err_io:
+    io->ops->destroy(io);
+    return ret;
+}
+
+int device_start(struct device *dev)
+{
+    int ret;
+
+    if (dev->started)
+        return -EALREADY;
+    atomic_store(&dev->stop, false);
+    ret = pthread_create(&dev->thread, NULL, worker_main, dev);
+    if (ret)
+        return -ret;
+    dev->started = true;
+    return 0;
+}
+
+void device_stop(struct device *dev)
+{
+    if (!dev->started)
+        return;
+    atomic_store(&dev->stop, true);
+    dev->io->ops->wake(dev->io);
+    pthread_join(dev->thread, NULL);
+    dev->started = false;
+}
+
+void device_destroy(struct device *dev)
+{
+    if (!dev)
+        return;
+    device_stop(dev);
+    control_enter(dev);
+    remove_all_peers(dev);
+    control_leave(dev);
+    rcu_barrier();               /* index entries queued with call_rcu */
+    ratelimiter_free(&dev->ratelimiter);
+    allowedips_free(&dev->aips);
+    peer_table_destroy(&dev->peers);
+    tunnel_shared_wipe(&dev->shared);
+    dev->io->ops->destroy(dev->io);
+    pthread_mutex_destroy(&dev->control_lock);
+    pthread_mutex_destroy(&dev->pause_mtx);
+    pthread_cond_destroy(&dev->pause_cond);
+    free(dev->list);
+    wb_memzero(dev, sizeof(*dev));
+    free(dev);
+}

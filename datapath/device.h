@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.h - the multi-peer WireGuard device: one local identity, many
+ * peers, cryptokey routing through allowed-IPs tries, and an I/O backend
+ * (datapath/io.h) that it drives from its datapath thread.
+ *
+ * Each peer's protocol state is a wb_tunnel built on the device's shared
+ * context (proto/tunnel.h), so the device adds only what a single tunnel
+ * lacks: routing, peer lookup, handshake rate limiting and load, endpoints
+ * with sticky source addresses, and the I/O loop.
+ *
+ * Threads:
+ *   - the datapath thread (device_start): the only caller of I/O bursts and
+ *     of the peers' protocol engines; an RCU (QSBR) reader of the peer
+ *     tables and allowed-IPs tries; quiescent once per loop iteration and
+ *     offline while it waits for I/O.
+ *   - control threads (the UAPI server, the CLI): device_set/get_config,
+ *     serialised by dev->control_lock. Peers are unlinked, then freed after
+ *     synchronize_rcu(). Changes that the datapath reads without RCU (the
+ *     local identity, the sockets) are made with the datapath paused.
+ */
+#ifndef WB_DATAPATH_DEVICE_H
+#define WB_DATAPATH_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath/io.h"
+#include "proto/config.h"
+
+struct device;
+
+struct device_options {
+    uint16_t mtu;                 /* inner MTU, for padding; 0 = 1420 */
+    const struct wb_clock *clock; /* NULL = system clock */
+    void (*log)(void *ctx, enum wb_log_level level, const char *msg);
+    void *log_ctx;
+    enum wb_log_level log_level;
+    /* Called once, from the datapath thread, when a backend error stops
+     * the datapath (the TUN interface deleted, ...); ctx is log_ctx. */
+    void (*on_fatal)(void *ctx, int err);
+};
+
+/* Create a device on an I/O backend (ownership moves to the device, also on
+ * failure). Returns 0 or -errno. */
+int device_create(struct io_backend *io, const struct device_options *opt, struct device **out);
+/* Start / stop the datapath thread. Control thread only. */
+int device_start(struct device *dev);
+void device_stop(struct device *dev);
+/* Stop, free every peer, wipe every secret, destroy the backend. */
+void device_destroy(struct device *dev);
+
+/* Apply a change with UAPI set semantics (replace_peers, remove,
+ * update_only, replace_allowed_ips, allowed_ip removal, private key removal
+ * by zeros). Endpoints must be IP literals (host names resolved by the
+ * caller). Returns 0 or -errno; on error the change may be partly applied,
+ * as with wireguard-go. Control thread; serialised internally. */
+int device_set_config(struct device *dev, const struct config *change);
+/* Fill *out (config_init'ed by the caller) with the running configuration
+ * and per-peer statistics, in UAPI get form. Returns 0 or -errno. */
+int device_get_config(struct device *dev, struct config *out);
+
+/* Counters of what the device dropped before a peer was known. */
+struct device_stats {
+    uint64_t rx_datagrams, tx_datagrams;
+    uint64_t rx_tun_packets, tx_tun_packets;
+    uint64_t drop_no_route;          /* TUN packet with no allowed-IPs match */
+    uint64_t drop_no_endpoint;       /* peer has no endpoint yet */
+    uint64_t drop_malformed;         /* bad datagram: type/length */
+    uint64_t drop_unknown_index;
+    uint64_t drop_unknown_peer;      /* initiation from a static key we don't know */
+    uint64_t drop_bad_mac1;
+    uint64_t drop_ratelimited;
+    uint64_t drop_handshake_queue_full;
+    uint64_t drop_source_not_allowed;/* decrypted packet's source not in the peer's allowed IPs */
+    uint64_t drop_tx_failed;
+    uint64_t cookies_sent;
+    bool under_load;
+};
+void device_get_stats(struct device *dev, struct device_stats *out);
+
+/* The I/O error that stopped the datapath thread, or 0 while it runs. */
+int device_fatal_error(struct device *dev);
+
+#endif
