@@ -5,7 +5,8 @@
 # test.sh and the CI lanes, so a missing install step fails CI.
 set -euo pipefail
 
-base_pkgs=(gcc cmake ninja-build pkg-config libsodium-dev liburcu-dev libhwloc-dev libmnl-dev)
+base_pkgs=(gcc cmake ninja-build pkg-config libsodium-dev liburcu-dev libhwloc-dev libmnl-dev
+           libssl-dev android-libboringssl)
 want=("${base_pkgs[@]}" "$@")
 
 missing=()
