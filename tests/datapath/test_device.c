@@ -276,10 +276,13 @@ static void inject(struct memio *m, const uint8_t *data, size_t len)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Wait up to 5 s for a packet at m's TUN side equal to want. */
+/* Wait up to 12 s for a packet at m's TUN side equal to want: a lost
+ * initiation (e.g. dropped by the responder's 20 ms flood guard after a
+ * burst of re-adds) is retried after REKEY_TIMEOUT + jitter, 5.333 s at
+ * most, so two retries fit. */
 static bool expect(struct memio *m, const uint8_t *want, size_t len)
 {
-    for (int i = 0; i < 5000; i++) {
+    for (int i = 0; i < 12000; i++) {
         struct pkt *p;
 
         pthread_mutex_lock(&m->lock);
