@@ -208,15 +208,30 @@ int main(int argc, char **argv)
     run(600, 0);
     wire_n = 0;
 
-    /* Phase 3: a clean wire: after a short settling time, nothing is lost. */
+    /* Phase 3: a clean wire: every packet sent from now on arrives, exactly
+     * once. (Both sides start with no keys, so their initiations may cross
+     * and be retried a few times; packets wait staged meanwhile.) */
+    /* If the crossings repeat (rare: jitter separates them), more than 128
+     * packets may wait, and the oldest are dropped and counted: that is
+     * the specified behaviour, so the exact claim is missing == counted. */
     drop_pct = 0, dup_pct = 0, delay_max_ms = 20;
-    run(10, 10);
-    before[0] = delivered[0], before[1] = delivered[1];
-    uint32_t start0 = next_id[0], start1 = next_id[1];
-    run(60, 20);
-    run(2, 0);    /* let the last datagrams land */
-    CHECK(delivered[0] - before[0] == next_id[0] - start0);
-    CHECK(delivered[1] - before[1] == next_id[1] - start1);
+    uint32_t start[2] = { next_id[0], next_id[1] };
+    uint64_t overflow[2];
+    for (int side = 0; side < 2; side++) {
+        CHECK(wb_tunnel_stats(tun[side], &st) == 0);
+        overflow[side] = st.drops[WB_DROP_STAGED_OVERFLOW];
+    }
+    run(70, 20);
+    run(20, 0);   /* retries and the last datagrams land */
+    for (int side = 0; side < 2; side++) {
+        uint64_t missing = 0;
+
+        for (uint32_t id = start[side]; id < next_id[side]; id++)
+            missing += !seen[side][id];
+        CHECK(wb_tunnel_stats(tun[side], &st) == 0);
+        CHECK(missing == st.drops[WB_DROP_STAGED_OVERFLOW] - overflow[side]);
+        CHECK(next_id[side] - start[side] > 400);    /* ~560 expected */
+    }
     CHECK(bad_content == 0);
     CHECK(duplicates == 0);
 
