@@ -23,7 +23,24 @@
 
 /* Best first: aead_dispatch_init() takes the first one the CPU supports.
  * Kernels from asm/ ("avx512", "avx2", "ssse3", "neon") go above portable. */
+#if defined(WB_ASM_X86_64)
+/* crypto/aead_x86_64.c, over the kernels in asm/. */
+extern const struct aead_impl aead_avx2_impl, aead_ssse3_impl;
+#endif
+
+#if defined(WB_ASM_AARCH64)
+/* crypto/aead_aarch64.c, over asm/chacha20_neon.S and asm/poly1305_neon.S. */
+extern const struct aead_impl aead_neon_impl;
+#endif
+
 static const struct aead_impl *const impls[] = {
+#if defined(WB_ASM_X86_64)
+    &aead_avx2_impl,
+    &aead_ssse3_impl,
+#endif
+#if defined(WB_ASM_AARCH64)
+    &aead_neon_impl,
+#endif
     &aead_portable_impl,
 };
 

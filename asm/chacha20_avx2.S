@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chacha20_avx2.S - ChaCha20 (RFC 8439) keystream XOR with AVX2.
+ *
+ *   void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len,
+ *                          const uint8_t key[32], const uint8_t iv[16],
+ *                          uint8_t pk[32]);
+ *
+ * iv is LE32(block counter) || 12-byte nonce. dst may equal src. When pk is
+ * not NULL, the first 32 bytes of the keystream block at the counter go to
+ * pk (the Poly1305 one-time key) and the data is XORed from the next block
+ * on, so the key block rides along with the data blocks instead of costing
+ * a block function of its own.
+ *
+ * The kernels are in chacha20_avx2_core.h: 8 blocks per iteration of the
+ * main loop (512 bytes), and a stretch shorter than that (the tail, or the
+ * key block with the first data) is made with the smallest kernel that
+ * covers it (8, 4 or 1 blocks) into a keystream buffer on the stack and
+ * XORed from there. Which kernel runs and every address depend on len only:
+ * no branch or index depends on the key or the data. The stack frame
+ * (state, spilled words, keystream) and all vector registers are wiped
+ * before returning.
+ *
+ * System V calling convention (declared sysv_abi on Windows).
+ */
+#include "x86_64_defs.h"
+
+#define FP %r11
+#include "chacha20_avx2_core.h"
+
+#define FRAME_END CORE_FRAME_END
+#define FRAME_ALLOC (FRAME_END + 64)
+
+/* No MAC to interleave here. */
+.macro POLY_SLOT
+.endm
+
+RODATA
+    CHACHA_AVX2_CONSTANTS
+
+.text
+
+.balign 32
+.Lcore8:
+    CORE8
+    ret
+
+.balign 32
+.Lcore4:
+    CORE4
+    ret
+
+.balign 32
+.Lcore1:
+    CORE1
+    ret
+
+/*
+ * Keystream for a stretch of rcx stream bytes (1..512) into KS with the
+ * smallest kernel that covers it; r10 = the bytes made (64, 256 or 512).
+ */
+.balign 32
+.Lstretch_ks:
+    cmp $256, %rcx
+    ja 8f
+    cmp $64, %rcx
+    ja 4f
+    call .Lcore1
+    mov $64, %r10d
+    ret
+4:
+    call .Lcore4
+    mov $256, %r10d
+    ret
+8:
+    call .Lcore8
+    OUT8 0
+    mov $512, %r10d
+    ret
+
+/* dst[i] = src[i] ^ ks[i] for rcx bytes: rdi, rsi, rax advance, rdx drops
+ * by rcx; rcx ends at 0. Clobbers r10, ymm0. */
+.balign 32
+.Lxor_ks:
+    sub %rcx, %rdx
+1:
+    cmp $32, %rcx
+    jb 2f
+    vmovdqu (%rsi), %ymm0
+    vpxor (%rax), %ymm0, %ymm0
+    vmovdqu %ymm0, (%rdi)
+    add $32, %rsi
+    add $32, %rdi
+    add $32, %rax
+    sub $32, %rcx
+    jmp 1b
+2:
+    cmp $8, %rcx
+    jb 3f
+    mov (%rsi), %r10
+    xor (%rax), %r10
+    mov %r10, (%rdi)
+    add $8, %rsi
+    add $8, %rdi
+    add $8, %rax
+    sub $8, %rcx
+    jmp 2b
+3:
+    test %rcx, %rcx
+    jz 4f
+    movzbl (%rsi), %r10d
+    xorb (%rax), %r10b
+    movb %r10b, (%rdi)
+    inc %rsi
+    inc %rdi
+    inc %rax
+    dec %rcx
+    jmp 3b
+4:
+    xor %r10d, %r10d
+    ret
+
+.balign 32
+FUNC_BEGIN(chacha20_avx2_xor)
+    push %rbp
+    mov %rsp, %rbp
+    sub $FRAME_ALLOC, %rsp
+    and $-64, %rsp
+    mov %rsp, FP
+    STATE_INIT %rcx, %r8
+
+    test %r9, %r9
+    jz .Lloop8
+    /* The key block and the first data: a stretch of len + 64 bytes. */
+    lea 64(%rdx), %rcx
+    cmp $512, %rcx
+    jbe 1f
+    mov $512, %ecx
+1:
+    call .Lstretch_ks
+    vmovdqa KS(FP), %ymm0
+    vmovdqu %ymm0, (%r9)
+    lea -64(%r10), %rcx
+    cmp %rdx, %rcx
+    cmova %rdx, %rcx
+    lea KS + 64(FP), %rax
+    call .Lxor_ks
+
+.balign 16
+.Lloop8:
+    cmp $512, %rdx
+    jb .Lrest
+    call .Lcore8
+    OUT8 1
+    add $512, %rsi
+    add $512, %rdi
+    sub $512, %rdx
+    jmp .Lloop8
+
+.Lrest:
+    test %rdx, %rdx
+    jz .Ldone
+    mov %rdx, %rcx
+    call .Lstretch_ks
+    mov %rdx, %rcx
+    lea KS(FP), %rax
+    call .Lxor_ks
+
+.Ldone:
+    WIPE_FRAME FRAME_END
+    mov %rbp, %rsp
+    pop %rbp
+    ret
+FUNC_END(chacha20_avx2_xor)
+
+/*
+ *   void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);
+ *
+ * The multi-buffer kernel: eight independent blocks, lane j's input state
+ * word i at in[i][j] (any keys, nonces and counters, one packet per lane if
+ * the caller likes), their keystream blocks at out + 64 j. The 8-block
+ * kernel's rounds with the state loaded instead of broadcast.
+ */
+#define MB_FRAME_END 128            /* C8..C11 */
+.balign 32
+FUNC_BEGIN(chacha20_avx2_blocks8)
+    push %rbp
+    mov %rsp, %rbp
+    sub $(MB_FRAME_END + 64), %rsp
+    and $-64, %rsp
+    mov %rsp, FP
+    vmovdqu 0(%rsi), %ymm0
+    vmovdqu 32(%rsi), %ymm1
+    vmovdqu 64(%rsi), %ymm2
+    vmovdqu 96(%rsi), %ymm3
+    vmovdqu 128(%rsi), %ymm4
+    vmovdqu 160(%rsi), %ymm5
+    vmovdqu 192(%rsi), %ymm6
+    vmovdqu 224(%rsi), %ymm7
+    vmovdqu 256(%rsi), %ymm8
+    vmovdqu 288(%rsi), %ymm9
+    vmovdqu 320(%rsi), %ymm10
+    vmovdqu 352(%rsi), %ymm11
+    vmovdqu 384(%rsi), %ymm12
+    vmovdqu 416(%rsi), %ymm13
+    vmovdqu 448(%rsi), %ymm14
+    vmovdqu 480(%rsi), %ymm15
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+    ROUNDS8
+    vpaddd 0(%rsi), %ymm0, %ymm0
+    vpaddd 32(%rsi), %ymm1, %ymm1
+    vpaddd 64(%rsi), %ymm2, %ymm2
+    vpaddd 96(%rsi), %ymm3, %ymm3
+    vpaddd 128(%rsi), %ymm4, %ymm4
+    vpaddd 160(%rsi), %ymm5, %ymm5
+    vpaddd 192(%rsi), %ymm6, %ymm6
+    vpaddd 224(%rsi), %ymm7, %ymm7
+    vpaddd 256(%rsi), %ymm8, %ymm8
+    vpaddd 288(%rsi), %ymm9, %ymm9
+    vmovdqu 320(%rsi), %ymm10
+    vmovdqu 352(%rsi), %ymm11
+    vpaddd C10(FP), %ymm10, %ymm10
+    vpaddd C11(FP), %ymm11, %ymm11
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+    vpaddd 384(%rsi), %ymm12, %ymm12
+    vpaddd 416(%rsi), %ymm13, %ymm13
+    vpaddd 448(%rsi), %ymm14, %ymm14
+    vpaddd 480(%rsi), %ymm15, %ymm15
+    OUT8 2
+    WIPE_FRAME MB_FRAME_END
+    mov %rbp, %rsp
+    pop %rbp
+    ret
+FUNC_END(chacha20_avx2_blocks8)
+
+NOEXEC_STACK

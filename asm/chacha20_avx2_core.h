@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chacha20_avx2_core.h - the AVX2 ChaCha20 block kernels as GNU assembler
+ * macros, shared by chacha20_avx2.S (keystream XOR alone) and
+ * chacha20poly1305_avx2_stitched.S (the same kernels with Poly1305 blocks
+ * interleaved on the integer units).
+ *
+ * The including file defines, before including this:
+ *   FP          the register holding the 64-byte aligned frame base;
+ *   POLY_SLOT   a macro run a few times per double round (empty, or one
+ *               Poly1305 block when one is due);
+ * and calls CHACHA_AVX2_CONSTANTS once in a read-only data section.
+ *
+ * Kernels (each a subroutine body; the counter lives at ST+48 and each
+ * advances it by the blocks it made; eax counts the double rounds):
+ *   CORE8: 8 blocks, one state word of eight blocks per ymm register
+ *          (ROUNDS8). Words 8..11 share two registers (two live, two
+ *          spilled to C8..C11), so two registers stay free for the
+ *          rotations. Out: the words in registers as OUT8 expects.
+ *   CORE4: 4 blocks as two sets of two blocks per ymm register in row
+ *          order, diagonals by VPSHUFD; out: 256 bytes at KS.
+ *   CORE1: 1 block in xmm rows; out: 64 bytes at KS.
+ */
+#ifndef WB_ASM_CHACHA20_AVX2_CORE_H
+#define WB_ASM_CHACHA20_AVX2_CORE_H
+
+/* Frame layout, relative to FP. */
+#define C8 0            /* spill slots for state words 8..11 (8 blocks) */
+#define C9 32
+#define C10 64
+#define C11 96
+#define X12 128         /* the starting counter vector (8 blocks) */
+#define ST 160          /* the 16-word ChaCha state, counter at ST+48 */
+#define KS 256          /* 512 bytes of keystream for a short stretch */
+#define CORE_FRAME_END 768
+
+.macro CHACHA_AVX2_CONSTANTS
+.balign 32
+.Lrot16:
+    .byte 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13
+    .byte 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13
+.Lrot8:
+    .byte 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14
+    .byte 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14
+.Linc8:
+    .long 0, 1, 2, 3, 4, 5, 6, 7
+.Linc01:
+    .long 0, 0, 0, 0, 1, 0, 0, 0
+.Linc22:
+    .long 2, 0, 0, 0, 2, 0, 0, 0
+.Lsigma:
+    .long 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574
+.endm
+
+/* ST = constants || key (rk) || iv (riv: LE32 counter || nonce). */
+.macro STATE_INIT rk, riv
+    vmovdqu .Lsigma(%rip), %xmm0
+    vmovdqu (\rk), %xmm1
+    vmovdqu 16(\rk), %xmm2
+    vmovdqu (\riv), %xmm3
+    vmovdqa %xmm0, ST + 0(FP)
+    vmovdqa %xmm1, ST + 16(FP)
+    vmovdqa %xmm2, ST + 32(FP)
+    vmovdqa %xmm3, ST + 48(FP)
+.endm
+
+/* x = x <<< n for a 32-bit lane rotation by a non-byte amount (t: scratch). */
+.macro ROTL n, x, t
+    vpslld $\n, \x, \t
+    vpsrld $(32 - \n), \x, \x
+    vpor \t, \x, \x
+.endm
+
+/* Two quarter rounds side by side, on (a0 b0 c0 d0) and (a1 b1 c1 d1):
+ * state words (8-block layout) or rows (4- and 1-block layouts). */
+.macro QR2 a0, b0, c0, d0, a1, b1, c1, d1, t0, t1
+    vpaddd \b0, \a0, \a0
+    vpaddd \b1, \a1, \a1
+    vpxor \a0, \d0, \d0
+    vpxor \a1, \d1, \d1
+    vpshufb .Lrot16(%rip), \d0, \d0
+    vpshufb .Lrot16(%rip), \d1, \d1
+    vpaddd \d0, \c0, \c0
+    vpaddd \d1, \c1, \c1
+    vpxor \c0, \b0, \b0
+    vpxor \c1, \b1, \b1
+    ROTL 12, \b0, \t0
+    ROTL 12, \b1, \t1
+    vpaddd \b0, \a0, \a0
+    vpaddd \b1, \a1, \a1
+    vpxor \a0, \d0, \d0
+    vpxor \a1, \d1, \d1
+    vpshufb .Lrot8(%rip), \d0, \d0
+    vpshufb .Lrot8(%rip), \d1, \d1
+    vpaddd \d0, \c0, \c0
+    vpaddd \d1, \c1, \c1
+    vpxor \c0, \b0, \b0
+    vpxor \c1, \b1, \b1
+    ROTL 7, \b0, \t0
+    ROTL 7, \b1, \t1
+.endm
+
+/* One quarter round on the rows of one xmm block (t: scratch). */
+.macro QROW a, b, c, d, t
+    vpaddd \b, \a, \a
+    vpxor \a, \d, \d
+    vpshufb .Lrot16(%rip), \d, \d
+    vpaddd \d, \c, \c
+    vpxor \c, \b, \b
+    ROTL 12, \b, \t
+    vpaddd \b, \a, \a
+    vpxor \a, \d, \d
+    vpshufb .Lrot8(%rip), \d, \d
+    vpaddd \d, \c, \c
+    vpxor \c, \b, \b
+    ROTL 7, \b, \t
+.endm
+
+/* Rows to diagonals (dir 0) and back (dir 1). */
+.macro DIAG dir, b, c, d
+.if \dir
+    vpshufd $0x93, \b, \b
+    vpshufd $0x4e, \c, \c
+    vpshufd $0x39, \d, \d
+.else
+    vpshufd $0x39, \b, \b
+    vpshufd $0x4e, \c, \c
+    vpshufd $0x93, \d, \d
+.endif
+.endm
+
+/* 4x4 transpose of 32-bit words within each 128-bit lane. In: a b c d hold
+ * words w..w+3 of four blocks. Out: c, d, a, b hold words w..w+3 of blocks
+ * 0, 1, 2, 3 (lane 1: blocks 4..7). */
+.macro TRANSPOSE4 a, b, c, d, t0, t1
+    vpunpckldq \b, \a, \t0
+    vpunpckhdq \b, \a, \t1
+    vpunpckldq \d, \c, \a
+    vpunpckhdq \d, \c, \b
+    vpunpcklqdq \a, \t0, \c
+    vpunpckhqdq \a, \t0, \d
+    vpunpcklqdq \b, \t1, \a
+    vpunpckhqdq \b, \t1, \b
+.endm
+
+/* 32 bytes of blocks j and j + 4 (from the lo and hi lanes) at byte off of
+ * the output: mode 0 stores at KS, mode 1 XORs (rsi) into (rdi), mode 2
+ * stores at (rdi). */
+.macro EMIT2 mode, lo, hi, off, t
+    vperm2i128 $0x20, \hi, \lo, \t
+.if \mode == 1
+    vpxor \off(%rsi), \t, \t
+.endif
+.if \mode == 0
+    vmovdqa \t, KS + \off(FP)
+.else
+    vmovdqu \t, \off(%rdi)
+.endif
+    vperm2i128 $0x31, \hi, \lo, \t
+.if \mode == 1
+    vpxor \off + 256(%rsi), \t, \t
+.endif
+.if \mode == 0
+    vmovdqa \t, KS + \off + 256(FP)
+.else
+    vmovdqu \t, \off + 256(%rdi)
+.endif
+.endm
+
+/* The 8 blocks CORE8 left in registers, out as EMIT2's mode says. */
+.macro OUT8 mode
+    TRANSPOSE4 %ymm0, %ymm1, %ymm2, %ymm3, %ymm10, %ymm11
+    TRANSPOSE4 %ymm4, %ymm5, %ymm6, %ymm7, %ymm10, %ymm11
+    EMIT2 \mode, %ymm2, %ymm6, 0, %ymm10
+    EMIT2 \mode, %ymm3, %ymm7, 64, %ymm11
+    EMIT2 \mode, %ymm0, %ymm4, 128, %ymm10
+    EMIT2 \mode, %ymm1, %ymm5, 192, %ymm11
+    vmovdqa C10(FP), %ymm10
+    vmovdqa C11(FP), %ymm11
+    TRANSPOSE4 %ymm8, %ymm9, %ymm10, %ymm11, %ymm0, %ymm1
+    TRANSPOSE4 %ymm12, %ymm13, %ymm14, %ymm15, %ymm0, %ymm1
+    EMIT2 \mode, %ymm10, %ymm14, 32, %ymm0
+    EMIT2 \mode, %ymm11, %ymm15, 96, %ymm1
+    EMIT2 \mode, %ymm8, %ymm12, 160, %ymm0
+    EMIT2 \mode, %ymm9, %ymm13, 224, %ymm1
+.endm
+
+/* x += broadcast(state word i), for word pairs (t0, t1 scratch). */
+.macro FEED2 i, x, y
+    vpbroadcastd ST + 4 * \i(FP), %ymm10
+    vpbroadcastd ST + 4 * (\i + 1)(FP), %ymm11
+    vpaddd %ymm10, \x, \x
+    vpaddd %ymm11, \y, \y
+.endm
+
+/* The 20 rounds on 8 blocks: state word i of the 8 blocks in ymm i, but
+ * words 10, 11 at C10, C11. Clobbers eax, ymm10, ymm11 and C8, C9. */
+.macro ROUNDS8
+    mov $10, %eax
+.balign 16
+1:
+    /* Columns; words 8, 9 live in ymm8, ymm9, then 10, 11. */
+    QR2 %ymm0, %ymm4, %ymm8, %ymm12, %ymm1, %ymm5, %ymm9, %ymm13, %ymm10, %ymm11
+    POLY_SLOT
+    vmovdqa %ymm8, C8(FP)
+    vmovdqa %ymm9, C9(FP)
+    vmovdqa C10(FP), %ymm8
+    vmovdqa C11(FP), %ymm9
+    QR2 %ymm2, %ymm6, %ymm8, %ymm14, %ymm3, %ymm7, %ymm9, %ymm15, %ymm10, %ymm11
+    POLY_SLOT
+    /* Diagonals: (0 5 10 15) (1 6 11 12), then (2 7 8 13) (3 4 9 14). */
+    QR2 %ymm0, %ymm5, %ymm8, %ymm15, %ymm1, %ymm6, %ymm9, %ymm12, %ymm10, %ymm11
+    POLY_SLOT
+    vmovdqa %ymm8, C10(FP)
+    vmovdqa %ymm9, C11(FP)
+    vmovdqa C8(FP), %ymm8
+    vmovdqa C9(FP), %ymm9
+    QR2 %ymm2, %ymm7, %ymm8, %ymm13, %ymm3, %ymm4, %ymm9, %ymm14, %ymm10, %ymm11
+    POLY_SLOT
+    dec %eax
+    jnz 1b
+.endm
+
+/* 8 blocks from the counter at ST+48, which advances by 8: state words
+ * 0..9, 12..15 end in ymm0..9, ymm12..15 and words 10, 11 at C10, C11,
+ * after the feed-forward, as OUT8 expects. Clobbers eax, every ymm. */
+.macro CORE8
+    vpbroadcastd ST + 0(FP), %ymm0
+    vpbroadcastd ST + 4(FP), %ymm1
+    vpbroadcastd ST + 8(FP), %ymm2
+    vpbroadcastd ST + 12(FP), %ymm3
+    vpbroadcastd ST + 16(FP), %ymm4
+    vpbroadcastd ST + 20(FP), %ymm5
+    vpbroadcastd ST + 24(FP), %ymm6
+    vpbroadcastd ST + 28(FP), %ymm7
+    vpbroadcastd ST + 32(FP), %ymm8
+    vpbroadcastd ST + 36(FP), %ymm9
+    vpbroadcastd ST + 40(FP), %ymm10
+    vpbroadcastd ST + 44(FP), %ymm11
+    vpbroadcastd ST + 48(FP), %ymm12
+    vpaddd .Linc8(%rip), %ymm12, %ymm12
+    vpbroadcastd ST + 52(FP), %ymm13
+    vpbroadcastd ST + 56(FP), %ymm14
+    vpbroadcastd ST + 60(FP), %ymm15
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+    vmovdqa %ymm12, X12(FP)
+    ROUNDS8
+    FEED2 0, %ymm0, %ymm1
+    FEED2 2, %ymm2, %ymm3
+    FEED2 4, %ymm4, %ymm5
+    FEED2 6, %ymm6, %ymm7
+    FEED2 8, %ymm8, %ymm9
+    vpbroadcastd ST + 40(FP), %ymm10
+    vpbroadcastd ST + 44(FP), %ymm11
+    vpaddd C10(FP), %ymm10, %ymm10
+    vpaddd C11(FP), %ymm11, %ymm11
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+    vpaddd X12(FP), %ymm12, %ymm12
+    FEED2 13, %ymm13, %ymm14
+    vpbroadcastd ST + 60(FP), %ymm10
+    vpaddd %ymm10, %ymm15, %ymm15
+    addl $8, ST + 48(FP)
+.endm
+
+/* 4 blocks as keystream at KS..KS+255: rows of blocks 0, 1 in ymm0..3 and
+ * of blocks 2, 3 in ymm4..7. Clobbers eax, ymm0..14. */
+.macro CORE4
+    vbroadcasti128 ST + 0(FP), %ymm8
+    vbroadcasti128 ST + 16(FP), %ymm9
+    vbroadcasti128 ST + 32(FP), %ymm10
+    vbroadcasti128 ST + 48(FP), %ymm11
+    vpaddd .Linc01(%rip), %ymm11, %ymm11
+    vpaddd .Linc22(%rip), %ymm11, %ymm12
+    vmovdqa %ymm8, %ymm0
+    vmovdqa %ymm9, %ymm1
+    vmovdqa %ymm10, %ymm2
+    vmovdqa %ymm11, %ymm3
+    vmovdqa %ymm8, %ymm4
+    vmovdqa %ymm9, %ymm5
+    vmovdqa %ymm10, %ymm6
+    vmovdqa %ymm12, %ymm7
+    mov $10, %eax
+.balign 16
+1:
+    QR2 %ymm0, %ymm1, %ymm2, %ymm3, %ymm4, %ymm5, %ymm6, %ymm7, %ymm13, %ymm14
+    POLY_SLOT
+    DIAG 0, %ymm1, %ymm2, %ymm3
+    DIAG 0, %ymm5, %ymm6, %ymm7
+    POLY_SLOT
+    QR2 %ymm0, %ymm1, %ymm2, %ymm3, %ymm4, %ymm5, %ymm6, %ymm7, %ymm13, %ymm14
+    POLY_SLOT
+    DIAG 1, %ymm1, %ymm2, %ymm3
+    DIAG 1, %ymm5, %ymm6, %ymm7
+    POLY_SLOT
+    dec %eax
+    jnz 1b
+    vpaddd %ymm8, %ymm0, %ymm0
+    vpaddd %ymm9, %ymm1, %ymm1
+    vpaddd %ymm10, %ymm2, %ymm2
+    vpaddd %ymm11, %ymm3, %ymm3
+    vpaddd %ymm8, %ymm4, %ymm4
+    vpaddd %ymm9, %ymm5, %ymm5
+    vpaddd %ymm10, %ymm6, %ymm6
+    vpaddd %ymm12, %ymm7, %ymm7
+    vperm2i128 $0x20, %ymm1, %ymm0, %ymm13
+    vperm2i128 $0x20, %ymm3, %ymm2, %ymm14
+    vmovdqa %ymm13, KS + 0(FP)
+    vmovdqa %ymm14, KS + 32(FP)
+    vperm2i128 $0x31, %ymm1, %ymm0, %ymm13
+    vperm2i128 $0x31, %ymm3, %ymm2, %ymm14
+    vmovdqa %ymm13, KS + 64(FP)
+    vmovdqa %ymm14, KS + 96(FP)
+    vperm2i128 $0x20, %ymm5, %ymm4, %ymm13
+    vperm2i128 $0x20, %ymm7, %ymm6, %ymm14
+    vmovdqa %ymm13, KS + 128(FP)
+    vmovdqa %ymm14, KS + 160(FP)
+    vperm2i128 $0x31, %ymm5, %ymm4, %ymm13
+    vperm2i128 $0x31, %ymm7, %ymm6, %ymm14
+    vmovdqa %ymm13, KS + 192(FP)
+    vmovdqa %ymm14, KS + 224(FP)
+    addl $4, ST + 48(FP)
+.endm
+
+/* 1 block as keystream at KS..KS+63, in xmm rows. Clobbers eax, xmm0..3,
+ * xmm8..12. */
+.macro CORE1
+    vmovdqa ST + 0(FP), %xmm8
+    vmovdqa ST + 16(FP), %xmm9
+    vmovdqa ST + 32(FP), %xmm10
+    vmovdqa ST + 48(FP), %xmm11
+    vmovdqa %xmm8, %xmm0
+    vmovdqa %xmm9, %xmm1
+    vmovdqa %xmm10, %xmm2
+    vmovdqa %xmm11, %xmm3
+    mov $10, %eax
+.balign 16
+1:
+    QROW %xmm0, %xmm1, %xmm2, %xmm3, %xmm12
+    POLY_SLOT
+    DIAG 0, %xmm1, %xmm2, %xmm3
+    POLY_SLOT
+    QROW %xmm0, %xmm1, %xmm2, %xmm3, %xmm12
+    POLY_SLOT
+    DIAG 1, %xmm1, %xmm2, %xmm3
+    POLY_SLOT
+    dec %eax
+    jnz 1b
+    vpaddd %xmm8, %xmm0, %xmm0
+    vpaddd %xmm9, %xmm1, %xmm1
+    vpaddd %xmm10, %xmm2, %xmm2
+    vpaddd %xmm11, %xmm3, %xmm3
+    vmovdqa %xmm0, KS + 0(FP)
+    vmovdqa %xmm1, KS + 16(FP)
+    vmovdqa %xmm2, KS + 32(FP)
+    vmovdqa %xmm3, KS + 48(FP)
+    addl $1, ST + 48(FP)
+.endm
+
+/* Wipe [FP, FP + end) and every vector register. Clobbers rax. */
+.macro WIPE_FRAME end
+    vpxor %xmm0, %xmm0, %xmm0
+    xor %eax, %eax
+1:
+    vmovdqa %ymm0, 0(FP, %rax)
+    vmovdqa %ymm0, 32(FP, %rax)
+    add $64, %rax
+    cmp $\end, %rax
+    jb 1b
+    vzeroall
+.endm
+
+#endif

@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aead_x86_64.c - the x86-64 SIMD ChaCha20-Poly1305 implementations built
+ * from the asm/ kernels:
+ *   "avx2"  (AVX2, BMI2, ADX): seal and open are one stitched pass each
+ *           (asm/chacha20poly1305_avx2_stitched.S: 8-block AVX2 ChaCha20
+ *           with mulx Poly1305 between its quarter rounds); batches of short
+ *           packets use the multi-buffer kernel (8 blocks of any packets per
+ *           run); lengths decide which path runs, never data;
+ *   "ssse3" (SSSE3): 4-block SSSE3 ChaCha20, then plain-mul Poly1305.
+ *
+ * Same construction as aead_portable.c (RFC 8439 §2.8): the Poly1305 key is
+ * the first half of ChaCha20 block 0, the data is XORed from block 1, and
+ * the tag covers AD || pad16 || ciphertext || pad16 || LE64(ad_len) ||
+ * LE64(len). Open computes and compares the tag (constant time) before any
+ * plaintext reaches dst: "avx2" keeps the keystream on the stack meanwhile
+ * (up to OPEN_KS_MAX bytes; the rest is decrypted afterwards), "ssse3" does
+ * so for short messages (OPEN_SHORT_MAX) and otherwise, like the batches,
+ * makes the key block first and decrypts after the check. On a bad tag dst
+ * is untouched. One-time keys, MAC states and kept keystream
+ * are wiped on every path; the kernels wipe their own stack frames.
+ *
+ * The kernels follow the System V calling convention on every OS: on
+ * Windows the declarations below carry __attribute__((sysv_abi)) and the
+ * compiler saves what the Windows convention needs around each call.
+ *
+ * Thread safety: no shared state; any thread may call these at any time.
+ */
+#include "aead.h"
+
+#if defined(WB_ASM_X86_64)
+
+#include <errno.h>
+#include <immintrin.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "random.h"
+
+#define SYSV __attribute__((sysv_abi))
+#define INLINE static inline __attribute__((always_inline))
+
+/* asm/chacha20_*.S: iv = LE32(counter) || nonce; pk != NULL takes the
+ * counter's block as the Poly1305 key and XORs from the next block. */
+SYSV void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
+                            const uint8_t iv[16], uint8_t pk[32]);
+/* Eight independent blocks: lane j's state word i at in[i][j], its
+ * keystream block at out + 64 j. */
+SYSV void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);
+SYSV void chacha20_ssse3_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
+                             const uint8_t iv[16], uint8_t pk[32]);
+/* asm/poly1305_x86_64.S: st = h0 h1 h2 r0 r1; whole 16-byte blocks. */
+SYSV void poly1305_x86_64_blocks_mulx(uint64_t st[5], const uint8_t *m, size_t len);
+SYSV void poly1305_x86_64_blocks(uint64_t st[5], const uint8_t *m, size_t len);
+
+/* asm/chacha20poly1305_avx2_stitched.S: ChaCha20 and the whole MAC in one
+ * pass (offsets fixed in the asm). */
+struct stitch_args {
+    uint8_t *out;
+    const uint8_t *in;
+    size_t len;
+    const uint8_t *key;
+    const uint8_t *iv;
+    const uint8_t *ad;
+    size_t ad_len;
+    const uint8_t *mac;     /* the ciphertext, mac_len bytes */
+    size_t mac_len;
+    uint8_t *tag;           /* out: 16 bytes */
+};
+_Static_assert(offsetof(struct stitch_args, mac_len) == 64 &&
+                   offsetof(struct stitch_args, tag) == 72,
+               "struct stitch_args does not match asm/chacha20poly1305_avx2_stitched.S");
+/* Seal: out = ciphertext. Open: out = the key block and len bytes of
+ * keystream (64 + len bytes); no plaintext is written. */
+SYSV void chacha20poly1305_avx2_seal(const struct stitch_args *a);
+SYSV void chacha20poly1305_avx2_open(const struct stitch_args *a);
+
+/* Which kernels an entry uses; a constant in each entry's functions, so
+ * the helpers below inline to direct calls. */
+enum kernels { K_SSSE3, K_AVX2 };
+
+#define PK_LEN 32
+#define MAC_BLOCK 16
+
+INLINE void stream(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
+                   const uint8_t key[AEAD_KEY_LEN], const uint8_t iv[16], uint8_t pk[PK_LEN])
+{
+    if (k == K_AVX2)
+        chacha20_avx2_xor(dst, src, len, key, iv, pk);
+    else
+        chacha20_ssse3_xor(dst, src, len, key, iv, pk);
+}
+
+INLINE void mac_blocks(enum kernels k, uint64_t st[5], const uint8_t *m, size_t len)
+{
+    if (k == K_AVX2)
+        poly1305_x86_64_blocks_mulx(st, m, len);
+    else
+        poly1305_x86_64_blocks(st, m, len);
+}
+
+static uint64_t load64_le(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void store64_le(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void make_iv(uint8_t iv[16], uint32_t counter, const uint8_t nonce[AEAD_NONCE_LEN])
+{
+    for (int i = 0; i < 4; i++)
+        iv[i] = (uint8_t)(counter >> (8 * i));
+    memcpy(iv + 4, nonce, AEAD_NONCE_LEN);
+}
+
+/* h = 0, r = clamp(pk[0..15]). */
+static void mac_init(uint64_t st[5], const uint8_t pk[PK_LEN])
+{
+    st[0] = st[1] = st[2] = 0;
+    st[3] = load64_le(pk) & 0x0ffffffc0fffffffull;
+    st[4] = load64_le(pk + 8) & 0x0ffffffc0ffffffcull;
+}
+
+/* tag = (h mod p + s) mod 2^128, s = pk[16..31]; no branch on h. */
+static void mac_finish(uint8_t tag[AEAD_TAG_LEN], const uint64_t st[5], const uint8_t pk[PK_LEN])
+{
+    typedef unsigned __int128 u128;
+    uint64_t h0 = st[0], h1 = st[1], h2 = st[2], g0, g1, g2, mask;
+    u128 t;
+
+    /* Fold bits >= 130 (h2 < 8): h < 2^130 + 5 < 2p. */
+    t = (u128)h0 + (h2 >> 2) * 5;
+    h0 = (uint64_t)t;
+    t = (u128)h1 + (uint64_t)(t >> 64);
+    h1 = (uint64_t)t;
+    h2 = (h2 & 3) + (uint64_t)(t >> 64);
+    /* g = h + 5 reaches 2^130 exactly when h >= p; then h - p = g mod 2^128. */
+    t = (u128)h0 + 5;
+    g0 = (uint64_t)t;
+    t = (u128)h1 + (uint64_t)(t >> 64);
+    g1 = (uint64_t)t;
+    g2 = h2 + (uint64_t)(t >> 64);
+    mask = (uint64_t)0 - (g2 >> 2);
+    h0 = (h0 & ~mask) | (g0 & mask);
+    h1 = (h1 & ~mask) | (g1 & mask);
+    t = (u128)h0 + load64_le(pk + 16);
+    store64_le(tag, (uint64_t)t);
+    store64_le(tag + 8, h1 + load64_le(pk + 24) + (uint64_t)(t >> 64));
+}
+
+/* The message zero-padded to whole blocks. */
+INLINE void mac_padded(enum kernels k, uint64_t st[5], const uint8_t *m, size_t len)
+{
+    size_t full = len & ~(size_t)(MAC_BLOCK - 1);
+
+    if (full)
+        mac_blocks(k, st, m, full);
+    if (len > full) {
+        uint8_t last[MAC_BLOCK] = { 0 };
+
+        memcpy(last, m + full, len - full);
+        mac_blocks(k, st, last, MAC_BLOCK);
+    }
+}
+
+INLINE void mac(enum kernels k, uint8_t tag[AEAD_TAG_LEN], const uint8_t pk[PK_LEN],
+                const uint8_t *ad, size_t ad_len, const uint8_t *ct, size_t ct_len)
+{
+    uint64_t st[5];
+    uint8_t lens[MAC_BLOCK];
+
+    mac_init(st, pk);
+    mac_padded(k, st, ad, ad_len);
+    mac_padded(k, st, ct, ct_len);
+    store64_le(lens, (uint64_t)ad_len);
+    store64_le(lens + 8, (uint64_t)ct_len);
+    mac_blocks(k, st, lens, MAC_BLOCK);
+    mac_finish(tag, st, pk);
+    wb_memzero(st, sizeof(st));
+}
+
+/* 0 if the tags are equal; no branch or early exit on their bytes. */
+static int tag_differs(const uint8_t a[AEAD_TAG_LEN], const uint8_t b[AEAD_TAG_LEN])
+{
+    uint64_t a0, a1, b0, b1;
+
+    memcpy(&a0, a, 8);
+    memcpy(&a1, a + 8, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) != 0;
+}
+
+/* dst: len + 16 bytes; dst may equal src. */
+INLINE void seal_with(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
+                      const uint8_t *ad, size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                      const uint8_t key[AEAD_KEY_LEN])
+{
+    uint8_t iv[16], pk[PK_LEN];
+
+    make_iv(iv, 0, nonce);
+    stream(k, dst, src, len, key, iv, pk);
+    mac(k, dst + len, pk, ad, ad_len, dst, len);
+    wb_memzero(pk, sizeof(pk));
+}
+
+/* A short message's keystream comes out of the same kernel run as the key
+ * block (one 4-block stretch) and waits on the stack for the tag check. */
+#define OPEN_SHORT_MAX 192
+
+/* src: len bytes of ciphertext + tag; dst: len - 16 bytes; dst may equal src. */
+INLINE int open_with(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
+                     const uint8_t *ad, size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t key[AEAD_KEY_LEN])
+{
+    uint8_t iv[16], pk[PK_LEN], tag[AEAD_TAG_LEN], ks[OPEN_SHORT_MAX] = { 0 };
+    size_t ct_len, short_len;
+    int bad;
+
+    if (len < AEAD_TAG_LEN)
+        return -EBADMSG;
+    ct_len = len - AEAD_TAG_LEN;
+    short_len = ct_len <= OPEN_SHORT_MAX ? ct_len : 0;
+    make_iv(iv, 0, nonce);
+    stream(k, ks, ks, short_len, key, iv, pk);     /* zeros XOR keystream */
+    mac(k, tag, pk, ad, ad_len, src, ct_len);
+    bad = tag_differs(tag, src + ct_len);
+    wb_memzero(tag, sizeof(tag));
+    wb_memzero(pk, sizeof(pk));
+    if (!bad && short_len) {
+        for (size_t i = 0; i < short_len; i++)
+            dst[i] = src[i] ^ ks[i];
+    } else if (!bad && ct_len) {
+        make_iv(iv, 1, nonce);
+        stream(k, dst, src, ct_len, key, iv, NULL);
+    }
+    wb_memzero(ks, short_len);
+    return bad ? -EBADMSG : 0;
+}
+
+/* ------------------------------------------------------------ avx2 */
+
+/* Open keeps this much keystream on the stack while it checks the tag (a
+ * multiple of the 64-byte block); longer data is decrypted after it. */
+#define OPEN_KS_MAX 2048
+#define KEY_BLOCK 64    /* ChaCha20 block 0, whose first half is the one-time key */
+
+__attribute__((target("avx2"))) static void xor_keystream(uint8_t *dst, const uint8_t *src,
+                                                          const uint8_t *ks, size_t n)
+{
+    size_t i = 0;
+
+    for (; i + 32 <= n; i += 32) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(ks + i));
+
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_xor_si256(x, y));
+    }
+    for (; i < n; i++)
+        dst[i] = src[i] ^ ks[i];
+    _mm256_zeroall();   /* no keystream left in vector registers */
+}
+
+/* One stitched pass: ciphertext and tag. */
+static void avx2_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                      size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                      const uint8_t key[AEAD_KEY_LEN])
+{
+    uint8_t iv[16];
+    const struct stitch_args a = { .out = dst, .in = src, .len = len, .key = key, .iv = iv,
+                                   .ad = ad, .ad_len = ad_len, .mac = dst, .mac_len = len,
+                                   .tag = dst + len };
+
+    make_iv(iv, 0, nonce);
+    chacha20poly1305_avx2_seal(&a);
+}
+
+/* One stitched pass makes the keystream (up to OPEN_KS_MAX) and the tag of
+ * the whole ciphertext; only a good tag lets the keystream reach dst. */
+static int avx2_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                     size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t key[AEAD_KEY_LEN])
+{
+    uint8_t ks[KEY_BLOCK + OPEN_KS_MAX];
+    uint8_t iv[16], tag[AEAD_TAG_LEN];
+    size_t ct_len, head;
+    int bad;
+
+    if (len < AEAD_TAG_LEN)
+        return -EBADMSG;
+    ct_len = len - AEAD_TAG_LEN;
+    head = ct_len < OPEN_KS_MAX ? ct_len : OPEN_KS_MAX;
+    make_iv(iv, 0, nonce);
+    chacha20poly1305_avx2_open(&(const struct stitch_args){
+        .out = ks, .len = head, .key = key, .iv = iv, .ad = ad, .ad_len = ad_len, .mac = src,
+        .mac_len = ct_len, .tag = tag });
+    bad = tag_differs(tag, src + ct_len);
+    if (!bad) {
+        xor_keystream(dst, src, ks + KEY_BLOCK, head);
+        if (ct_len > head) {
+            make_iv(iv, (uint32_t)(1 + head / KEY_BLOCK), nonce);
+            chacha20_avx2_xor(dst + head, src + head, ct_len - head, key, iv, NULL);
+        }
+    }
+    wb_memzero(ks, KEY_BLOCK + head);
+    wb_memzero(tag, sizeof(tag));
+    return bad ? -EBADMSG : 0;
+}
+
+/* ------------------------------------------------------------ avx2 batch */
+
+/*
+ * Batches: packets up to MB_MAX_LEN bytes go through the multi-buffer
+ * kernel, eight ChaCha20 blocks of any packets per run (one block of a
+ * short packet leaves seven lanes of the single-packet kernels idle);
+ * longer ones through the stitched single-packet calls. Seal queues every
+ * packet's key block and data blocks, then MACs each packet. Open queues
+ * the key blocks, checks every tag, then queues the data blocks of the
+ * packets whose tag was good. Packets are taken MB_CHUNK at a time, so
+ * their one-time keys fit on the stack (wiped after each chunk).
+ */
+#define MB_LANES 8
+#define MB_MAX_LEN 320
+#define MB_CHUNK 32
+
+struct mb {
+    uint32_t in[16][MB_LANES];
+    uint8_t out[MB_LANES * KEY_BLOCK];
+    struct { uint32_t op, block; } job[MB_LANES];
+    size_t n;
+    struct aead_op *ops;
+    const size_t *data_len;         /* per op: bytes of plaintext/ciphertext */
+    uint8_t (*pk)[PK_LEN];          /* per op: the one-time key */
+};
+
+static uint32_t load32_le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Run the queued blocks: key blocks to pk, data blocks XORed src -> dst. */
+static void mb_run(struct mb *mb)
+{
+    chacha20_avx2_blocks8(mb->out, (const uint32_t(*)[MB_LANES])mb->in);
+    for (size_t j = 0; j < mb->n; j++) {
+        struct aead_op *op = &mb->ops[mb->job[j].op];
+        const uint8_t *ks = mb->out + KEY_BLOCK * j;
+        size_t off, n;
+
+        if (mb->job[j].block == 0) {
+            memcpy(mb->pk[mb->job[j].op], ks, PK_LEN);
+            continue;
+        }
+        off = (size_t)(mb->job[j].block - 1) * KEY_BLOCK;
+        n = mb->data_len[mb->job[j].op] - off;
+        xor_keystream(op->dst + off, op->src + off, ks, n < KEY_BLOCK ? n : KEY_BLOCK);
+    }
+    mb->n = 0;
+}
+
+/* Queue block `block` of op i (0: the key block); runs when 8 are queued. */
+static void mb_add(struct mb *mb, size_t i, uint32_t block)
+{
+    static const uint32_t sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
+    const struct aead_op *op = &mb->ops[i];
+    size_t j = mb->n;
+
+    for (int w = 0; w < 4; w++)
+        mb->in[w][j] = sigma[w];
+    for (int w = 0; w < 8; w++)
+        mb->in[4 + w][j] = load32_le(op->key + 4 * w);
+    mb->in[12][j] = block;
+    mb->in[13][j] = 0;
+    mb->in[14][j] = (uint32_t)op->counter;
+    mb->in[15][j] = (uint32_t)(op->counter >> 32);
+    mb->job[j].op = (uint32_t)i;
+    mb->job[j].block = block;
+    if (++mb->n == MB_LANES)
+        mb_run(mb);
+}
+
+static void mb_add_data(struct mb *mb, size_t i)
+{
+    size_t blocks = (mb->data_len[i] + KEY_BLOCK - 1) / KEY_BLOCK;
+
+    for (size_t b = 1; b <= blocks; b++)
+        mb_add(mb, i, (uint32_t)b);
+}
+
+static void mb_flush(struct mb *mb)
+{
+    if (mb->n)
+        mb_run(mb);
+}
+
+static void seal_chunk(struct aead_op *ops, size_t n)
+{
+    uint8_t pk[MB_CHUNK][PK_LEN];
+    size_t data_len[MB_CHUNK];
+    struct mb mb = { .ops = ops, .data_len = data_len, .pk = pk };
+
+    for (size_t i = 0; i < n; i++) {
+        ops[i].result = 0;
+        data_len[i] = ops[i].len;
+        if (ops[i].len > MB_MAX_LEN) {
+            uint8_t nonce[AEAD_NONCE_LEN];
+
+            aead_nonce_from_counter(nonce, ops[i].counter);
+            avx2_seal(ops[i].dst, ops[i].src, ops[i].len, NULL, 0, nonce, ops[i].key);
+            continue;
+        }
+        mb_add(&mb, i, 0);
+        mb_add_data(&mb, i);
+    }
+    mb_flush(&mb);
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].len <= MB_MAX_LEN)
+            mac(K_AVX2, ops[i].dst + ops[i].len, pk[i], NULL, 0, ops[i].dst, ops[i].len);
+    wb_memzero(pk, sizeof(pk));
+    wb_memzero(&mb, sizeof(mb));
+}
+
+static void open_chunk(struct aead_op *ops, size_t n)
+{
+    uint8_t pk[MB_CHUNK][PK_LEN], tag[AEAD_TAG_LEN];
+    size_t data_len[MB_CHUNK];
+    struct mb mb = { .ops = ops, .data_len = data_len, .pk = pk };
+
+    for (size_t i = 0; i < n; i++) {
+        ops[i].result = -EBADMSG;
+        if (ops[i].len < AEAD_TAG_LEN)
+            continue;
+        data_len[i] = ops[i].len - AEAD_TAG_LEN;
+        if (data_len[i] > MB_MAX_LEN) {
+            uint8_t nonce[AEAD_NONCE_LEN];
+
+            aead_nonce_from_counter(nonce, ops[i].counter);
+            ops[i].result = avx2_open(ops[i].dst, ops[i].src, ops[i].len, NULL, 0, nonce,
+                                      ops[i].key);
+            continue;
+        }
+        mb_add(&mb, i, 0);
+    }
+    mb_flush(&mb);
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].len < AEAD_TAG_LEN || data_len[i] > MB_MAX_LEN)
+            continue;
+        mac(K_AVX2, tag, pk[i], NULL, 0, ops[i].src, data_len[i]);
+        if (!tag_differs(tag, ops[i].src + data_len[i])) {
+            ops[i].result = 0;
+            mb_add_data(&mb, i);
+        }
+    }
+    mb_flush(&mb);
+    wb_memzero(tag, sizeof(tag));
+    wb_memzero(pk, sizeof(pk));
+    wb_memzero(&mb, sizeof(mb));
+}
+
+static void avx2_seal_batch(struct aead_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i += MB_CHUNK)
+        seal_chunk(ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+}
+
+static void avx2_open_batch(struct aead_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i += MB_CHUNK)
+        open_chunk(ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+}
+
+/* ChaCha20: AVX2 (with AVX's OS state check); Poly1305: mulx (BMI2), adcx/adox (ADX). */
+static bool avx2_supported(const struct cpu_features *cpu)
+{
+    return cpu->avx2 && cpu->bmi2 && cpu->adx;
+}
+
+const struct aead_impl aead_avx2_impl = {
+    .name = "avx2",
+    .supported = avx2_supported,
+    .seal = avx2_seal,
+    .open = avx2_open,
+    .seal_batch = avx2_seal_batch,
+    .open_batch = avx2_open_batch,
+};
+
+/* ------------------------------------------------------------ ssse3 */
+
+static void ssse3_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                       size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                       const uint8_t key[AEAD_KEY_LEN])
+{
+    seal_with(K_SSSE3, dst, src, len, ad, ad_len, nonce, key);
+}
+
+static int ssse3_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                      size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                      const uint8_t key[AEAD_KEY_LEN])
+{
+    return open_with(K_SSSE3, dst, src, len, ad, ad_len, nonce, key);
+}
+
+/* ChaCha20: SSSE3 (PSHUFB); Poly1305: plain 64-bit mul, baseline x86-64. */
+static bool ssse3_supported(const struct cpu_features *cpu)
+{
+    return cpu->ssse3;
+}
+
+const struct aead_impl aead_ssse3_impl = {
+    .name = "ssse3",
+    .supported = ssse3_supported,
+    .seal = ssse3_seal,
+    .open = ssse3_open,
+    .seal_batch = NULL,
+    .open_batch = NULL,
+};
+
+#endif /* WB_ASM_X86_64 */
