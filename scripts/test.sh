@@ -8,6 +8,8 @@
 #   asan      gcc with AddressSanitizer + UBSan, `ctest -L fast`
 #   fuzz      clang libFuzzer harnesses, short smoke runs, `ctest -L fuzz`
 #   windows   mingw-w64 cross build, the fast tests under wine (lane-windows.sh)
+#   arm64     aarch64 cross build (NEON kernels), the fast tests under qemu-user
+#             except those that need root and TUN (lane-arm64.sh)
 # Opt-in label sets, run by hand in the default build dir:
 #   ctest --test-dir build -L slow      long-running protocol tests
 #   ctest --test-dir build -L perf      benchmarks (print figures, never fail on speed)
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
 lanes=("$@")
-[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows)
+[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows arm64)
 
 lane_default() {
     bash scripts/setup-debian.sh &&
@@ -47,11 +49,15 @@ lane_windows() {
     bash scripts/lane-windows.sh
 }
 
+lane_arm64() {
+    bash scripts/lane-arm64.sh
+}
+
 failed=()
 summary=()
 for lane in "${lanes[@]}"; do
     if ! declare -F "lane_$lane" >/dev/null; then
-        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows)" >&2
+        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows, arm64)" >&2
         exit 2
     fi
     echo "=== lane $lane"
