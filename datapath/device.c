@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crypto/random.h"
+#include "crypto/x25519.h"
 #include "datapath/device_impl.h"
 
 #define RATELIMITER_ENTRIES 8192
@@ -177,12 +178,33 @@ static int endpoint_from_config(const struct config_peer *cp, struct wb_endpoint
     return 0;
 }
 
+/* Is k (NULL: none) the key the device already has? Compared clamped, as
+ * stored, and in constant time. */
+static bool same_private_key(const struct device *dev, const uint8_t *k)
+{
+    uint8_t clamped[WB_KEY_LEN];
+    bool same;
+
+    if (!k || !dev->shared.local.has_identity)
+        return !k && !dev->shared.local.has_identity;
+    memcpy(clamped, k, WB_KEY_LEN);
+    x25519_clamp(clamped);
+    same = wb_memcmp_ct(clamped, dev->shared.local.private_key, WB_KEY_LEN) == 0;
+    wb_memzero(clamped, sizeof(clamped));
+    return same;
+}
+
 static int set_private_key(struct device *dev, const uint8_t key[WB_KEY_LEN])
 {
     const uint8_t *k = all_zero(key, WB_KEY_LEN) ? NULL : key;
     uint8_t pub[WB_KEY_LEN];
     size_t pos;
     int ret;
+
+    /* Unchanged: keep every session, as wireguard-go and Linux do (wg
+     * syncconf and setconf resend the key and must not disrupt traffic). */
+    if (same_private_key(dev, k))
+        return 0;
 
     /* A peer with our own public key would talk to itself: drop it, as
      * wireguard-go does. */

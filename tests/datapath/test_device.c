@@ -441,6 +441,36 @@ static void test_cryptokey_routing(void)
     printf("cryptokey routing: unknown destination and foreign source dropped and counted\n");
 }
 
+/* Setting the key the device already has must keep its sessions: wg
+ * syncconf and setconf resend it. The handshake count must not move. */
+static void test_same_key_keeps_sessions(void)
+{
+    struct config c, before, after;
+    const struct config_peer *pb, *pa;
+    uint8_t pkt[200];
+    size_t n;
+
+    config_init(&before);
+    CHECK(device_get_config(dev_a, &before) == 0);
+    config_init(&c);
+    c.has_private_key = true;
+    memcpy(c.private_key, ka.priv, 32);
+    CHECK(device_set_config(dev_a, &c) == 0);
+    config_free(&c);
+    n = make_ip(pkt, 4, "1", "2", 77, 80);
+    inject(io_a, pkt, n);
+    CHECK(expect(io_b, pkt, n));
+    config_init(&after);
+    CHECK(device_get_config(dev_a, &after) == 0);
+    pb = find(&before, kb.pub);
+    pa = find(&after, kb.pub);
+    CHECK(pb && pa && pb->last_handshake_time_sec == pa->last_handshake_time_sec &&
+          pb->last_handshake_time_nsec == pa->last_handshake_time_nsec);
+    config_free(&before);
+    config_free(&after);
+    printf("same private key again: sessions kept, no new handshake\n");
+}
+
 static void test_roaming(void)
 {
     struct config c;
@@ -590,6 +620,7 @@ int main(void)
     test_traffic_both_ways();
     test_get_config();
     test_cryptokey_routing();
+    test_same_key_keeps_sessions();
     test_roaming();
     test_key_change();
     test_remove_under_traffic();
