@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# demo.sh - set up, build, and run the main job: wirebolt-demo brings two
-# in-process tunnels up, handshakes, pushes traffic both ways and prints
-# what happened and the throughput. Extra arguments go to the demo
-# (megabytes per direction, default 256).
+# demo.sh - set up, build, and run the main job: two network namespaces,
+# wirebolt (`wirebolt up`) in one and Debian's wireguard-go in the other; a
+# ping and a short iperf3 each way through the tunnel, with the
+# wireguard-go<->wireguard-go figure from the same run beside it. Needs root
+# (network namespaces); everything it creates is removed on exit.
+# `./build/cli/wirebolt-demo` is the in-process demo (no root needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup-debian.sh
+bash scripts/setup-debian.sh wireguard-go wireguard-tools iperf3 iproute2 iputils-ping python3 \
+    nftables procps
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target wirebolt-demo
+cmake --build build --target wirebolt-cli wireboltd wirebolt-demo
 echo
-exec ./build/cli/wirebolt-demo "$@"
+exec bash scripts/demo-netns.sh "$@"

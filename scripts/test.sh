@@ -10,6 +10,8 @@
 #   windows   mingw-w64 cross build, the fast tests under wine (lane-windows.sh)
 #   arm64     aarch64 cross build (NEON kernels), the fast tests under qemu-user
 #             except those that need root and TUN (lane-arm64.sh)
+#   netns     end-to-end tests in network namespaces against Debian's
+#             wireguard-go and wg-quick, as root (`ctest -L netns`)
 # Opt-in label sets, run by hand in the default build dir:
 #   ctest --test-dir build -L slow      long-running protocol tests
 #   ctest --test-dir build -L perf      benchmarks (print figures, never fail on speed)
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
 lanes=("$@")
-[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows arm64)
+[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows arm64 netns)
 
 lane_default() {
     bash scripts/setup-debian.sh &&
@@ -53,11 +55,20 @@ lane_arm64() {
     bash scripts/lane-arm64.sh
 }
 
+netns_pkgs=(wireguard-go wireguard-tools iperf3 iproute2 iputils-ping python3 nftables procps)
+
+lane_netns() {
+    bash scripts/setup-debian.sh "${netns_pkgs[@]}" &&
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    cmake --build build -j "$jobs" --target wirebolt-cli wireboltd &&
+    ctest --test-dir build -L netns --output-on-failure
+}
+
 failed=()
 summary=()
 for lane in "${lanes[@]}"; do
     if ! declare -F "lane_$lane" >/dev/null; then
-        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows, arm64)" >&2
+        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows, arm64, netns)" >&2
         exit 2
     fi
     echo "=== lane $lane"
