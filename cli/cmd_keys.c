@@ -52,7 +52,8 @@ static int no_arguments(int argc, char **argv)
     return EXIT_USAGE;
 }
 
-int cmd_genkey(int argc, char **argv)
+/* genkey and genpsk differ only in how the 32 bytes are made. */
+static int generate(int argc, char **argv, void (*make)(uint8_t key[WB_KEY_LEN]))
 {
     uint8_t key[WB_KEY_LEN];
     int ret = no_arguments(argc, argv);
@@ -64,28 +65,20 @@ int cmd_genkey(int argc, char **argv)
         return EXIT_ERROR;
     }
     warn_if_readable_by_others();
-    wb_key_generate(key);
+    make(key);
     ret = print_key(key);
     sodium_memzero(key, sizeof(key));
     return ret;
 }
 
+int cmd_genkey(int argc, char **argv)
+{
+    return generate(argc, argv, wb_key_generate);
+}
+
 int cmd_genpsk(int argc, char **argv)
 {
-    uint8_t key[WB_KEY_LEN];
-    int ret = no_arguments(argc, argv);
-
-    if (ret)
-        return ret;
-    if (wb_init() < 0) {
-        fprintf(stderr, "wirebolt: cannot initialise the crypto library\n");
-        return EXIT_ERROR;
-    }
-    warn_if_readable_by_others();
-    wb_key_generate_preshared(key);
-    ret = print_key(key);
-    sodium_memzero(key, sizeof(key));
-    return ret;
+    return generate(argc, argv, wb_key_generate_preshared);
 }
 
 /* Read stdin whole (up to PUBKEY_INPUT_MAX; read(2), so that no stdio

@@ -51,31 +51,14 @@ static int fail(struct set_parser *sp, int code, const char *fmt, ...)
     return code;
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 64 hex digits, either case. Wipes out on failure. */
+/* Exactly 64 hex digits, either case (wb_key_from_hex: libsodium's
+ * constant-time hex2bin). Wipes out on failure. */
 static bool parse_key(uint8_t out[CONFIG_KEY_LEN], const char *s)
 {
-    if (strlen(s) != KEY_HEX_LEN)
-        return false;
-    for (size_t i = 0; i < CONFIG_KEY_LEN; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            wb_memzero(out, CONFIG_KEY_LEN);
-            return false;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    if (wb_key_from_hex(out, s) == 0)
+        return true;
+    wb_memzero(out, CONFIG_KEY_LEN);
+    return false;
 }
 
 /* Decimal digits only (no sign, no space), at most max: Go's ParseUint. */
