@@ -76,29 +76,90 @@ int aead_impl_set(const struct aead_impl *impl)
     return 0;
 }
 
+#if !defined(NDEBUG)
+/* RFC 8439 §2.8.2: key 80..9f, the "sunscreen" plaintext, its ciphertext+tag. */
+static const uint8_t st_nonce[AEAD_NONCE_LEN] = { 7, 0, 0, 0, 0x40, 0x41, 0x42, 0x43,
+                                                  0x44, 0x45, 0x46, 0x47 };
+static const uint8_t st_ad[] = { 0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1,
+                                 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7 };
+static const char st_plain[] = "Ladies and Gentlemen of the class of '99: If I could offer "
+                               "you only one tip for the future, sunscreen would be it.";
+#define ST_LEN (sizeof(st_plain) - 1)
+static const uint8_t st_sealed[ST_LEN + AEAD_TAG_LEN] = {
+    0xd3, 0x1a, 0x8d, 0x34, 0x64, 0x8e, 0x60, 0xdb, 0x7b, 0x86, 0xaf, 0xbc, 0x53, 0xef, 0x7e,
+    0xc2, 0xa4, 0xad, 0xed, 0x51, 0x29, 0x6e, 0x08, 0xfe, 0xa9, 0xe2, 0xb5, 0xa7, 0x36, 0xee,
+    0x62, 0xd6, 0x3d, 0xbe, 0xa4, 0x5e, 0x8c, 0xa9, 0x67, 0x12, 0x82, 0xfa, 0xfb, 0x69, 0xda,
+    0x92, 0x72, 0x8b, 0x1a, 0x71, 0xde, 0x0a, 0x9e, 0x06, 0x0b, 0x29, 0x05, 0xd6, 0xa5, 0xb6,
+    0x7e, 0xcd, 0x3b, 0x36, 0x92, 0xdd, 0xbd, 0x7f, 0x2d, 0x77, 0x8b, 0x8c, 0x98, 0x03, 0xae,
+    0xe3, 0x28, 0x09, 0x1b, 0x58, 0xfa, 0xb3, 0x24, 0xe4, 0xfa, 0xd6, 0x75, 0x94, 0x55, 0x85,
+    0x80, 0x8b, 0x48, 0x31, 0xd7, 0xbc, 0x3f, 0xf4, 0xde, 0xf0, 0x8e, 0x4b, 0x7a, 0x9d, 0xe5,
+    0x76, 0xd2, 0x65, 0x86, 0xce, 0xc6, 0x4b, 0x61, 0x16,
+    /* tag */
+    0x1a, 0xe1, 0x0b, 0x59, 0x4f, 0x09, 0xe2, 0x6a, 0x7e, 0x90, 0x2e, 0xcb, 0xd0, 0x60, 0x06,
+    0x91,
+};
+
+/* Debug builds: seal must match, open must return the plaintext, a flipped
+ * tag bit must fail and leave dst alone. One vector: microseconds. */
+static bool self_test(const struct aead_impl *impl)
+{
+    uint8_t key[AEAD_KEY_LEN], buf[ST_LEN + AEAD_TAG_LEN], out[ST_LEN];
+    bool ok;
+
+    for (size_t i = 0; i < AEAD_KEY_LEN; i++)
+        key[i] = (uint8_t)(0x80 + i);
+    impl->seal(buf, (const uint8_t *)st_plain, ST_LEN, st_ad, sizeof(st_ad), st_nonce, key);
+    ok = memcmp(buf, st_sealed, sizeof(buf)) == 0;
+    ok = ok && impl->open(out, st_sealed, sizeof(st_sealed), st_ad, sizeof(st_ad), st_nonce,
+                          key) == 0 && memcmp(out, st_plain, ST_LEN) == 0;
+    memcpy(buf, st_sealed, sizeof(buf));
+    buf[ST_LEN + 5] ^= 0x04;
+    memset(out, 0xa5, sizeof(out));
+    ok = ok && impl->open(out, buf, sizeof(buf), st_ad, sizeof(st_ad), st_nonce, key) ==
+                   -EBADMSG;
+    for (size_t i = 0; i < sizeof(out); i++)
+        ok = ok && out[i] == 0xa5;
+    return ok;
+}
+#else
+static bool self_test(const struct aead_impl *impl)
+{
+    (void)impl;
+    return true;
+}
+#endif
+
 /* Start-up only (wb_init). On a bad WIREBOLT_CRYPTO_IMPL the portable
- * implementation is left active and the error is returned. */
+ * implementation is left active and the error is returned. Debug builds
+ * self-test every supported implementation first: one that fails is passed
+ * over (the next best is used) and -EIO is returned so wb_init reports it. */
 int aead_dispatch_init(void)
 {
     const struct cpu_features *cpu = cpu_features_get();
     const char *want = getenv(AEAD_IMPL_ENV);
+    const struct aead_impl *best = NULL, *impl;
+    bool failed = false;
 
-    if (want && *want) {
-        const struct aead_impl *impl = aead_impl_find(want);
-
-        aead_active = &aead_portable_impl;
-        if (!impl)
-            return -ENOENT;
-        return aead_impl_set(impl);
-    }
     for (size_t i = 0; i < N_IMPLS; i++) {
-        if (impls[i]->supported(cpu)) {
-            aead_active = impls[i];
-            return 0;
-        }
+        if (!impls[i]->supported(cpu))
+            continue;
+        if (!self_test(impls[i]))
+            failed = true;
+        else if (!best)
+            best = impls[i];
     }
-    aead_active = &aead_portable_impl;
-    return 0;
+    aead_active = best ? best : &aead_portable_impl;
+    if (want && *want) {
+        impl = aead_impl_find(want);
+        if (!impl || !impl->supported(cpu)) {
+            aead_active = &aead_portable_impl;
+            return impl ? -ENOTSUP : -ENOENT;
+        }
+        if (!self_test(impl))
+            return -EIO;    /* the best passing one stays active */
+        aead_active = impl;
+    }
+    return failed ? -EIO : 0;
 }
 
 void aead_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len,

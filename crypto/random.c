@@ -24,7 +24,9 @@ void wb_memzero(void *p, size_t len)
     sodium_memzero(p, len);
 }
 
+/* sodium_memcmp already returns exactly 0 or -1; passing it through keeps
+ * the comparison free of a branch on secret data. */
 int wb_memcmp_ct(const void *a, const void *b, size_t len)
 {
-    return sodium_memcmp(a, b, len) == 0 ? 0 : -1;
+    return sodium_memcmp(a, b, len);
 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 base_pkgs=(gcc cmake ninja-build pkg-config libsodium-dev liburcu-dev libhwloc-dev libmnl-dev
-           libssl-dev android-libboringssl)
+           libssl-dev android-libboringssl valgrind)
 want=("${base_pkgs[@]}" "$@")
 
 missing=()
