@@ -51,9 +51,12 @@ done
 # Both sides know each other's endpoint and start sending at the same
 # moment: the initiations may cross. With one handshake slot per peer (the
 # Linux module, wireguard-go) each side then answers the other's initiation
-# and drops the response to its own, and the tunnel comes up on the next
-# retry, REKEY_TIMEOUT (5 s + jitter) later. Expected: both directions
-# answered within 7 s and steadily afterwards.
+# and drops the response to its own, and the tunnel comes up on a later
+# round. Both pings run on the same 200 ms grid, so when REKEY_TIMEOUT (5 s)
+# lapses the next ping on each side starts a fresh initiation at nearly the
+# same moment and they can cross a second time: wireguard-go on both ends
+# shows 5.0 s and 10.1 s in this very setup. Expected: both directions
+# answered within two rounds (2 x 5.333 s + margin = 12 s), steadily after.
 wbt_two_ns
 wbt_std_tunnel 4
 wbt_wg "$NS_B" set "$IF_B" peer "$KA_PUB" endpoint "$(wbt_endpoint 4 0)" || wbt_die "wg set $IF_B endpoint"
@@ -67,8 +70,8 @@ wait "$ping_a" "$ping_b"
 first() { awk -F'[][]' -v t="$t0" '/bytes from/ { printf "%.1f", $2 - t; exit }' "$1"; }
 tail10() { grep -Ec 'icmp_seq=(4[1-9]|50) ' "$1"; }
 fa=$(first "$WBT_TMP/cross_a.txt") fb=$(first "$WBT_TMP/cross_b.txt")
-awk -v a="${fa:-99}" -v b="${fb:-99}" 'BEGIN { exit !(a <= 7 && b <= 7) }'
-wbt_ok $? "both sides start at once: first reply A -> B after ${fa:--} s, B -> A after ${fb:--} s (limit 7 s)"
+awk -v a="${fa:-99}" -v b="${fb:-99}" 'BEGIN { exit !(a <= 12 && b <= 12) }'
+wbt_ok $? "both sides start at once: first reply A -> B after ${fa:--} s, B -> A after ${fb:--} s (limit 12 s)"
 ta=$(tail10 "$WBT_TMP/cross_a.txt") tb=$(tail10 "$WBT_TMP/cross_b.txt")
 [[ $ta -ge 9 && $tb -ge 9 ]]
 wbt_ok $? "then steady: the last 10 probes answered A -> B $ta/10, B -> A $tb/10"
