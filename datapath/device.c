@@ -28,7 +28,9 @@ static void pause_datapath(struct device *dev)
     pthread_mutex_lock(&dev->pause_mtx);
     atomic_store(&dev->pause_req, true);
     dev->io->ops->wake(dev->io);
-    while (!dev->paused)
+    /* A worker that already left its loop (a fatal I/O error) reads
+     * nothing any more: there is nobody to wait for. */
+    while (!dev->paused && !dev->exited)
         pthread_cond_wait(&dev->pause_cond, &dev->pause_mtx);
     pthread_mutex_unlock(&dev->pause_mtx);
 }
@@ -477,6 +479,7 @@ int device_start(struct device *dev)
     if (dev->started)
         return -EALREADY;
     atomic_store(&dev->stop, false);
+    dev->exited = false;
     ret = pthread_create(&dev->thread, NULL, worker_main, dev);
     if (ret)
         return -ret;

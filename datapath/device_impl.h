@@ -45,6 +45,7 @@ struct device {
     pthread_cond_t pause_cond;
     atomic_bool pause_req;
     bool paused;
+    bool exited;                   /* the worker has left its loop (under pause_mtx) */
     pthread_t thread;
     bool started;
     atomic_bool stop;

@@ -507,6 +507,11 @@ void *worker_main(void *arg)
         if (b)
             batch_free(b);
         free(b);
+        atomic_compare_exchange_strong(&dev->fatal_error, &(int){ 0 }, -ENOMEM);
+        pthread_mutex_lock(&dev->pause_mtx);
+        dev->exited = true;
+        pthread_cond_broadcast(&dev->pause_cond);
+        pthread_mutex_unlock(&dev->pause_mtx);
         return NULL;
     }
     rcu_register_thread();
@@ -547,5 +552,10 @@ void *worker_main(void *arg)
     rcu_unregister_thread();
     batch_free(b);
     free(b);
+    /* Tell a control thread waiting to pause us that nobody is left. */
+    pthread_mutex_lock(&dev->pause_mtx);
+    dev->exited = true;
+    pthread_cond_broadcast(&dev->pause_cond);
+    pthread_mutex_unlock(&dev->pause_mtx);
     return NULL;
 }

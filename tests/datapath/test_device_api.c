@@ -158,6 +158,17 @@ int main(void)
     CHECK(text && !strstr(text, "public_key="));
     wb_device_free_config(text);
 
+    /* The interface deleted under a running device: its datapath may stop
+     * on the I/O error, and configuration calls must still return (not
+     * wait for a worker that is gone). SIGALRM turns a hang into a failure. */
+    CHECK(netlink_link_delete(wb_device_ifname(b)) == 0);
+    usleep(300000);
+    alarm(20);
+    CHECK(wb_device_set_config(b, "listen_port=51903\n") <= 0);
+    text = get(b);
+    wb_device_free_config(text);
+    alarm(0);
+
     wb_device_stop(a);
     wb_device_destroy(a);
     wb_device_destroy(b);
