@@ -197,10 +197,9 @@ static struct wb_result consume_cookie(struct wb_tunnel *t, const uint8_t *src, 
 /* Everything after a data message authenticated (op already opened). */
 static struct wb_result finish_data(struct wb_tunnel *t, struct noise_keypair *kp,
                                     const struct aead_op *op, const struct wb_endpoint *from,
-                                    size_t msg_len, size_t plain_len)
+                                    size_t msg_len, size_t plain_len, uint64_t now)
 {
     struct peer *p = &t->peer;
-    uint64_t now = tunnel_now(t);
     size_t inner_len = 0;
     int ret = packet_finish_consume(kp, op);
     int family;
@@ -227,7 +226,7 @@ static struct wb_result finish_data(struct wb_tunnel *t, struct noise_keypair *k
 /* Find the keypair and set up the open; NULL kp + *r on a drop. */
 static struct noise_keypair *prepare_data(struct wb_tunnel *t, const uint8_t *src, size_t len,
                                           uint8_t *dst, size_t cap, struct aead_op *op,
-                                          long *plain, struct wb_result *r)
+                                          long *plain, struct wb_result *r, uint64_t now)
 {
     struct noise_keypair *kp = noise_keypairs_lookup(&t->peer.keypairs, packet_receiver_index(src));
 
@@ -235,7 +234,7 @@ static struct noise_keypair *prepare_data(struct wb_tunnel *t, const uint8_t *sr
         *r = tunnel_drop(t, WB_DROP_UNKNOWN_INDEX);
         return NULL;
     }
-    if (!noise_keypair_can_receive(kp, tunnel_now(t))) {
+    if (!noise_keypair_can_receive(kp, now)) {
         *r = tunnel_drop(t, WB_DROP_KEY_EXPIRED);
         return NULL;
     }
@@ -250,15 +249,16 @@ static struct noise_keypair *prepare_data(struct wb_tunnel *t, const uint8_t *sr
 static struct wb_result consume_data(struct wb_tunnel *t, const struct wb_endpoint *from,
                                      const uint8_t *src, size_t len, uint8_t *dst, size_t cap)
 {
+    uint64_t now = tunnel_now(t);
     struct aead_op op;
     struct wb_result r;
     long plain;
-    struct noise_keypair *kp = prepare_data(t, src, len, dst, cap, &op, &plain, &r);
+    struct noise_keypair *kp = prepare_data(t, src, len, dst, cap, &op, &plain, &r, now);
 
     if (!kp)
         return r;
     op.result = aead_open(op.dst, op.src, op.len, NULL, 0, op.counter, op.key);
-    return finish_data(t, kp, &op, from, len, (size_t)plain);
+    return finish_data(t, kp, &op, from, len, (size_t)plain, now);
 }
 
 /* Message type and exact length, before anything else looks at it. */
@@ -306,6 +306,7 @@ struct data_batch {
     long plain[64];
     struct wb_packet *pkts[64];
     size_t n;
+    uint64_t now;       /* read when the batch's first packet is prepared */
 };
 
 /* Open everything prepared, then finish in arrival order. Must run before
@@ -316,7 +317,8 @@ static void flush_data_batch(struct wb_tunnel *t, struct data_batch *b)
     aead_open_batch(b->ops, b->n);
     for (size_t k = 0; k < b->n; k++) {
         struct wb_packet *pk = b->pkts[k];
-        pk->result = finish_data(t, b->kps[k], &b->ops[k], pk->from, pk->len, (size_t)b->plain[k]);
+        pk->result = finish_data(t, b->kps[k], &b->ops[k], pk->from, pk->len, (size_t)b->plain[k],
+                                 b->now);
     }
     b->n = 0;
 }
@@ -341,8 +343,10 @@ size_t wb_tunnel_decapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
             pk->result = tunnel_decapsulate_locked(t, pk->from, pk->src, pk->len, pk->dst, pk->dst_cap);
             continue;
         }
+        if (b.n == 0)
+            b.now = tunnel_now(t);
         b.kps[b.n] = prepare_data(t, pk->src, pk->len, pk->dst, pk->dst_cap, &b.ops[b.n],
-                                  &b.plain[b.n], &pk->result);
+                                  &b.plain[b.n], &pk->result, b.now);
         if (b.kps[b.n])
             b.pkts[b.n++] = pk;
         if (b.n == sizeof(b.ops) / sizeof(b.ops[0]))

@@ -48,12 +48,11 @@ struct wb_result tunnel_send_initiation(struct wb_tunnel *t, uint8_t *dst, size_
 
 /* Seal src (len may be 0: a keepalive) under the current keypair. */
 static struct wb_result send_data(struct wb_tunnel *t, const uint8_t *src, size_t len,
-                                  uint8_t *dst, size_t cap)
+                                  uint8_t *dst, size_t cap, uint64_t now)
 {
     struct peer *p = &t->peer;
     struct noise_keypair *kp = p->keypairs.current;
     struct aead_op op;
-    uint64_t now = tunnel_now(t);
     long n = packet_prepare_create(kp, src, len, t->mtu, dst, cap, &op);
 
     if (n < 0)
@@ -69,20 +68,22 @@ static struct wb_result send_data(struct wb_tunnel *t, const uint8_t *src, size_
     return tunnel_result_network((size_t)n);
 }
 
-bool tunnel_can_send(struct wb_tunnel *t)
+/* The clock is read once per call by the callers and passed down: on the
+ * data path a read per packet is all that is needed. */
+static bool can_send(struct wb_tunnel *t, uint64_t now)
 {
-    return noise_keypair_can_send(t->peer.keypairs.current, tunnel_now(t));
+    return noise_keypair_can_send(t->peer.keypairs.current, now);
 }
 
 /* The oldest staged packet, sealed, if a key exists. */
-static struct wb_result send_staged(struct wb_tunnel *t, uint8_t *dst, size_t cap)
+static struct wb_result send_staged(struct wb_tunnel *t, uint8_t *dst, size_t cap, uint64_t now)
 {
     const struct staged_packet *sp = staged_peek(&t->peer.staged);
     struct wb_result r;
 
-    if (!sp || !tunnel_can_send(t))
+    if (!sp || !can_send(t, now))
         return tunnel_result_done();
-    r = send_data(t, sp->data, sp->len, dst, cap);
+    r = send_data(t, sp->data, sp->len, dst, cap, now);
     if (r.op == WB_WRITE_TO_NETWORK)
         staged_pop(&t->peer.staged);   /* else it stays, in order, for the next try */
     return r;
@@ -91,6 +92,7 @@ static struct wb_result send_staged(struct wb_tunnel *t, uint8_t *dst, size_t ca
 /* What is owed to the network, one datagram at a time. */
 struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
 {
+    uint64_t now = tunnel_now(t);
     struct wb_result r;
 
     if (t->pending.initiation) {
@@ -100,8 +102,8 @@ struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
             return r;
     }
     if (!staged_empty(&t->peer.staged)) {
-        if (tunnel_can_send(t))
-            return send_staged(t, dst, cap);
+        if (can_send(t, now))
+            return send_staged(t, dst, cap, now);
         /* A handshake already in flight is the retransmit timer's business:
          * a fresh initiation here would reset its attempt count and it
          * would never give up. */
@@ -111,8 +113,8 @@ struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
     }
     if (t->pending.keepalive) {
         t->pending.keepalive = false;
-        if (tunnel_can_send(t))
-            return send_data(t, NULL, 0, dst, cap);
+        if (can_send(t, now))
+            return send_data(t, NULL, 0, dst, cap, now);
         return tunnel_send_initiation(t, dst, cap, false, false);
     }
     return tunnel_result_done();
@@ -131,17 +133,20 @@ static void stage(struct wb_tunnel *t, const uint8_t *src, size_t len)
 struct wb_result tunnel_encapsulate_locked(struct wb_tunnel *t, const uint8_t *src, size_t len,
                                            uint8_t *dst, size_t cap)
 {
+    uint64_t now = tunnel_now(t);
+    bool key = can_send(t, now);
+
     if (len == 0) {
-        if (tunnel_can_send(t))
-            return send_data(t, NULL, 0, dst, cap);
+        if (key)
+            return send_data(t, NULL, 0, dst, cap, now);
         return tunnel_send_initiation(t, dst, cap, false, false);
     }
-    if (staged_empty(&t->peer.staged) && tunnel_can_send(t))
-        return send_data(t, src, len, dst, cap);
+    if (staged_empty(&t->peer.staged) && key)
+        return send_data(t, src, len, dst, cap, now);
     /* No usable key, or older packets still wait: keep order. */
     stage(t, src, len);
-    if (tunnel_can_send(t))
-        return send_staged(t, dst, cap);
+    if (key)
+        return send_staged(t, dst, cap, now);
     return tunnel_send_initiation(t, dst, cap, false, false);
 }
 
@@ -158,6 +163,7 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
     for (size_t base = 0; base < n; base += BATCH) {
         size_t end = base + BATCH < n ? base + BATCH : n, n_ops = 0;
 
+        now = tunnel_now(t);
         /* Prepare: headers and nonces, serially; slow cases go singly. */
         for (size_t i = base; i < end; i++) {
             struct wb_packet *pk = &pkts[i];
@@ -167,7 +173,7 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
                 pk->result = tunnel_result_error(-EMSGSIZE);
                 continue;
             }
-            if (pk->len && pk->src && pk->dst && staged_empty(&t->peer.staged) && tunnel_can_send(t))
+            if (pk->len && pk->src && pk->dst && staged_empty(&t->peer.staged) && can_send(t, now))
                 len = packet_prepare_create(t->peer.keypairs.current, pk->src, pk->len, t->mtu,
                                             pk->dst, pk->dst_cap, &ops[n_ops]);
             if (len < 0) {
@@ -180,15 +186,16 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
             idx[n_ops++] = i;
         }
         aead_seal_batch(ops, n_ops);
-        /* Finish: timers and counters, in order. */
-        now = tunnel_now(t);
-        for (size_t k = 0; k < n_ops; k++) {
-            timers_any_authenticated_packet_traversal(&t->peer.timers, now);
-            timers_any_authenticated_packet_sent(&t->peer.timers, now);
-            timers_data_sent(&t->peer.timers, now);
+        if (!n_ops)
+            continue;
+        /* Finish: counters per packet; the timer hooks are idempotent for
+         * one `now`, so once per chunk is the same as once per packet. */
+        for (size_t k = 0; k < n_ops; k++)
             tunnel_count_tx(t, pkts[idx[k]].result.size);
-        }
-        if (n_ops && timers_want_rekey_on_send(&t->peer.timers, t->peer.keypairs.current, now))
+        timers_any_authenticated_packet_traversal(&t->peer.timers, now);
+        timers_any_authenticated_packet_sent(&t->peer.timers, now);
+        timers_data_sent(&t->peer.timers, now);
+        if (timers_want_rekey_on_send(&t->peer.timers, t->peer.keypairs.current, now))
             t->pending.initiation = true, t->pending.initiation_is_retry = false;
     }
     wb_mutex_unlock(&t->lock);

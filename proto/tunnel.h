@@ -124,7 +124,6 @@ uint32_t tunnel_new_local_index(struct wb_tunnel *t);
 
 /* send.c */
 void tunnel_count_tx(struct wb_tunnel *t, size_t len);
-bool tunnel_can_send(struct wb_tunnel *t);
 /* An initiation into dst if the REKEY_TIMEOUT limit allows (or force). */
 struct wb_result tunnel_send_initiation(struct wb_tunnel *t, uint8_t *dst, size_t cap,
                                         bool is_retry, bool force);
