@@ -161,22 +161,14 @@ static bool all_zero(const uint8_t *k, size_t n)
     return acc == 0;
 }
 
+/* The parsers (config_endpoint_parse, the UAPI codec) fill cp->endpoint for
+ * IP literals and `wirebolt up` resolves names into it: the device only
+ * takes a resolved endpoint. */
 static int endpoint_from_config(const struct config_peer *cp, struct wb_endpoint *ep)
 {
-    memset(ep, 0, sizeof(*ep));
-    if (cp->endpoint.family) {
-        *ep = cp->endpoint;
-        return 0;
-    }
-    if (!cp->endpoint_host)
+    if (cp->endpoint.family != 4 && cp->endpoint.family != 6)
         return -EINVAL;
-    ep->port = cp->endpoint_port;
-    if (inet_pton(AF_INET, cp->endpoint_host, ep->addr) == 1)
-        ep->family = 4;
-    else if (inet_pton(AF_INET6, cp->endpoint_host, ep->addr) == 1)
-        ep->family = 6;
-    else
-        return -EINVAL;   /* host names are resolved before they get here */
+    *ep = cp->endpoint;
     return 0;
 }
 

@@ -52,8 +52,9 @@ void device_destroy(struct device *dev);
 
 /* Apply a change with UAPI set semantics (replace_peers, remove,
  * update_only, replace_allowed_ips, allowed_ip removal, private key removal
- * by zeros). Endpoints must be IP literals (host names resolved by the
- * caller). Returns 0 or -errno; on error the change may be partly applied,
+ * by zeros). Endpoints must be resolved into config_peer.endpoint (the
+ * parsers do it for IP literals; host names are the caller's to resolve).
+ * Returns 0 or -errno; on error the change may be partly applied,
  * as with wireguard-go. Control thread; serialised internally. */
 int device_set_config(struct device *dev, const struct config *change);
 /* Fill *out (config_init'ed by the caller) with the running configuration
