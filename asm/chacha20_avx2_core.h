@@ -20,6 +20,13 @@
  *   CORE4: 4 blocks as two sets of two blocks per ymm register in row
  *          order, diagonals by VPSHUFD; out: 256 bytes at KS.
  *   CORE1: 1 block in xmm rows; out: 64 bytes at KS.
+ *   CORE16: 16 blocks as two sets of CORE8's layout, every word in the
+ *          frame (V16): each pair of quarter rounds loads its 8 words,
+ *          runs, stores them back. Vector adds take 2 cycles on some
+ *          cores (AMD Zen 5), which leaves CORE8 waiting on its chain of
+ *          dependent instructions; the second set's independent chains
+ *          fill those cycles, so 16 blocks cost about 1.3 times what 8 do.
+ *          Out: per set, as OUT8 expects, after FIN16.
  */
 #ifndef WB_ASM_CHACHA20_AVX2_CORE_H
 #define WB_ASM_CHACHA20_AVX2_CORE_H
@@ -31,8 +38,11 @@
 #define C11 96
 #define X12 128         /* the starting counter vector (8 blocks) */
 #define ST 160          /* the 16-word ChaCha state, counter at ST+48 */
-#define KS 256          /* 512 bytes of keystream for a short stretch */
-#define CORE_FRAME_END 768
+#define KS 256          /* 1024 bytes of keystream for a short stretch */
+#define V16 1280        /* CORE16: word i of set s (blocks 8s..8s+7) at
+                         * V16 + 32 (16 s + i) */
+#define X12B 2304       /* CORE16: set 1's starting counter vector */
+#define CORE_FRAME_END 2368
 
 .macro CHACHA_AVX2_CONSTANTS
 .balign 32
@@ -48,6 +58,8 @@
     .long 0, 0, 0, 0, 1, 0, 0, 0
 .Linc22:
     .long 2, 0, 0, 0, 2, 0, 0, 0
+.Lfill8:
+    .long 8, 8, 8, 8, 8, 8, 8, 8
 .Lsigma:
     .long 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574
 .endm
@@ -143,46 +155,47 @@
     vpunpckhqdq \b, \t1, \b
 .endm
 
-/* 32 bytes of blocks j and j + 4 (from the lo and hi lanes) at byte off of
- * the output: mode 0 stores at KS, mode 1 XORs (rsi) into (rdi), mode 2
- * stores at (rdi). */
-.macro EMIT2 mode, lo, hi, off, t
+/* 32 bytes of blocks j and j + 4 (from the lo and hi lanes) at byte
+ * base + off of the output: mode 0 stores at KS, mode 1 XORs (rsi) into
+ * (rdi), mode 2 stores at (rdi). */
+.macro EMIT2 mode, lo, hi, off, t, base=0
     vperm2i128 $0x20, \hi, \lo, \t
 .if \mode == 1
-    vpxor \off(%rsi), \t, \t
+    vpxor \base + \off(%rsi), \t, \t
 .endif
 .if \mode == 0
-    vmovdqa \t, KS + \off(FP)
+    vmovdqa \t, KS + \base + \off(FP)
 .else
-    vmovdqu \t, \off(%rdi)
+    vmovdqu \t, \base + \off(%rdi)
 .endif
     vperm2i128 $0x31, \hi, \lo, \t
 .if \mode == 1
-    vpxor \off + 256(%rsi), \t, \t
+    vpxor \base + \off + 256(%rsi), \t, \t
 .endif
 .if \mode == 0
-    vmovdqa \t, KS + \off + 256(FP)
+    vmovdqa \t, KS + \base + \off + 256(FP)
 .else
-    vmovdqu \t, \off + 256(%rdi)
+    vmovdqu \t, \base + \off + 256(%rdi)
 .endif
 .endm
 
-/* The 8 blocks CORE8 left in registers, out as EMIT2's mode says. */
-.macro OUT8 mode
+/* The 8 blocks CORE8 (or FIN16) left in registers, out as EMIT2's mode
+ * says, at byte base of the output. */
+.macro OUT8 mode, base=0
     TRANSPOSE4 %ymm0, %ymm1, %ymm2, %ymm3, %ymm10, %ymm11
     TRANSPOSE4 %ymm4, %ymm5, %ymm6, %ymm7, %ymm10, %ymm11
-    EMIT2 \mode, %ymm2, %ymm6, 0, %ymm10
-    EMIT2 \mode, %ymm3, %ymm7, 64, %ymm11
-    EMIT2 \mode, %ymm0, %ymm4, 128, %ymm10
-    EMIT2 \mode, %ymm1, %ymm5, 192, %ymm11
+    EMIT2 \mode, %ymm2, %ymm6, 0, %ymm10, \base
+    EMIT2 \mode, %ymm3, %ymm7, 64, %ymm11, \base
+    EMIT2 \mode, %ymm0, %ymm4, 128, %ymm10, \base
+    EMIT2 \mode, %ymm1, %ymm5, 192, %ymm11, \base
     vmovdqa C10(FP), %ymm10
     vmovdqa C11(FP), %ymm11
     TRANSPOSE4 %ymm8, %ymm9, %ymm10, %ymm11, %ymm0, %ymm1
     TRANSPOSE4 %ymm12, %ymm13, %ymm14, %ymm15, %ymm0, %ymm1
-    EMIT2 \mode, %ymm10, %ymm14, 32, %ymm0
-    EMIT2 \mode, %ymm11, %ymm15, 96, %ymm1
-    EMIT2 \mode, %ymm8, %ymm12, 160, %ymm0
-    EMIT2 \mode, %ymm9, %ymm13, 224, %ymm1
+    EMIT2 \mode, %ymm10, %ymm14, 32, %ymm0, \base
+    EMIT2 \mode, %ymm11, %ymm15, 96, %ymm1, \base
+    EMIT2 \mode, %ymm8, %ymm12, 160, %ymm0, \base
+    EMIT2 \mode, %ymm9, %ymm13, 224, %ymm1, \base
 .endm
 
 /* x += broadcast(state word i), for word pairs (t0, t1 scratch). */
@@ -262,6 +275,161 @@
     vpbroadcastd ST + 60(FP), %ymm10
     vpaddd %ymm10, %ymm15, %ymm15
     addl $8, ST + 48(FP)
+.endm
+
+/* Word i of set s in the frame. */
+#define W16(s, i) (V16 + 32 * (16 * (s) + (i)))(FP)
+
+/* AVX-512VL from here: ymm16..31 and vprold (one instruction per
+ * rotation). Half a quarter round on eight chains, chain j on registers
+ * (aj bj cj dj): a += b, d ^= a, d <<<= r1, c += d, b ^= c, b <<<= r2. */
+.macro XHALF8 r1, r2, a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, c0, c1, c2, c3, c4, c5, c6, c7, d0, d1, d2, d3, d4, d5, d6, d7
+    vpaddd \b0, \a0, \a0
+    vpaddd \b1, \a1, \a1
+    vpaddd \b2, \a2, \a2
+    vpaddd \b3, \a3, \a3
+    vpaddd \b4, \a4, \a4
+    vpaddd \b5, \a5, \a5
+    vpaddd \b6, \a6, \a6
+    vpaddd \b7, \a7, \a7
+    vpxord \a0, \d0, \d0
+    vpxord \a1, \d1, \d1
+    vpxord \a2, \d2, \d2
+    vpxord \a3, \d3, \d3
+    vpxord \a4, \d4, \d4
+    vpxord \a5, \d5, \d5
+    vpxord \a6, \d6, \d6
+    vpxord \a7, \d7, \d7
+    vprold $\r1, \d0, \d0
+    vprold $\r1, \d1, \d1
+    vprold $\r1, \d2, \d2
+    vprold $\r1, \d3, \d3
+    vprold $\r1, \d4, \d4
+    vprold $\r1, \d5, \d5
+    vprold $\r1, \d6, \d6
+    vprold $\r1, \d7, \d7
+    POLY_SLOT
+    vpaddd \d0, \c0, \c0
+    vpaddd \d1, \c1, \c1
+    vpaddd \d2, \c2, \c2
+    vpaddd \d3, \c3, \c3
+    vpaddd \d4, \c4, \c4
+    vpaddd \d5, \c5, \c5
+    vpaddd \d6, \c6, \c6
+    vpaddd \d7, \c7, \c7
+    vpxord \c0, \b0, \b0
+    vpxord \c1, \b1, \b1
+    vpxord \c2, \b2, \b2
+    vpxord \c3, \b3, \b3
+    vpxord \c4, \b4, \b4
+    vpxord \c5, \b5, \b5
+    vpxord \c6, \b6, \b6
+    vpxord \c7, \b7, \b7
+    vprold $\r2, \b0, \b0
+    vprold $\r2, \b1, \b1
+    vprold $\r2, \b2, \b2
+    vprold $\r2, \b3, \b3
+    vprold $\r2, \b4, \b4
+    vprold $\r2, \b5, \b5
+    vprold $\r2, \b6, \b6
+    vprold $\r2, \b7, \b7
+    POLY_SLOT
+.endm
+
+/* A double round on CORE16X's registers: set 0's word i in ymm i, set
+ * 1's in ymm 16 + i. Columns, then diagonals (0 5 10 15) (1 6 11 12)
+ * (2 7 8 13) (3 4 9 14). */
+#define XCOLS %ymm0, %ymm1, %ymm2, %ymm3, %ymm16, %ymm17, %ymm18, %ymm19, %ymm4, %ymm5, %ymm6, %ymm7, %ymm20, %ymm21, %ymm22, %ymm23, %ymm8, %ymm9, %ymm10, %ymm11, %ymm24, %ymm25, %ymm26, %ymm27, %ymm12, %ymm13, %ymm14, %ymm15, %ymm28, %ymm29, %ymm30, %ymm31
+#define XDIAG %ymm0, %ymm1, %ymm2, %ymm3, %ymm16, %ymm17, %ymm18, %ymm19, %ymm5, %ymm6, %ymm7, %ymm4, %ymm21, %ymm22, %ymm23, %ymm20, %ymm10, %ymm11, %ymm8, %ymm9, %ymm26, %ymm27, %ymm24, %ymm25, %ymm15, %ymm12, %ymm13, %ymm14, %ymm31, %ymm28, %ymm29, %ymm30
+.macro XDROUND16
+    XHALF8 16, 12, XCOLS
+    XHALF8 8, 7, XCOLS
+    XHALF8 16, 12, XDIAG
+    XHALF8 8, 7, XDIAG
+.endm
+
+/* 16 blocks from the counter at ST+48, which advances by 16; both sets'
+ * words end in V16, before the feed-forward (FIN16 adds it). Clobbers
+ * eax, ymm0..31. */
+.macro CORE16X
+    vpbroadcastd ST + 48(FP), %ymm12
+    vpaddd .Linc8(%rip), %ymm12, %ymm12
+    vpaddd .Lfill8(%rip), %ymm12, %ymm28
+    vmovdqa %ymm12, X12(FP)
+    vmovdqa64 %ymm28, X12B(FP)
+.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15
+    vpbroadcastd ST + 4 * \i(FP), %ymm\i
+.endr
+    vmovdqa64 %ymm0, %ymm16
+    vmovdqa64 %ymm1, %ymm17
+    vmovdqa64 %ymm2, %ymm18
+    vmovdqa64 %ymm3, %ymm19
+    vmovdqa64 %ymm4, %ymm20
+    vmovdqa64 %ymm5, %ymm21
+    vmovdqa64 %ymm6, %ymm22
+    vmovdqa64 %ymm7, %ymm23
+    vmovdqa64 %ymm8, %ymm24
+    vmovdqa64 %ymm9, %ymm25
+    vmovdqa64 %ymm10, %ymm26
+    vmovdqa64 %ymm11, %ymm27
+    vmovdqa64 %ymm13, %ymm29
+    vmovdqa64 %ymm14, %ymm30
+    vmovdqa64 %ymm15, %ymm31
+    mov $10, %eax
+.balign 16
+1:
+    XDROUND16
+    dec %eax
+    jnz 1b
+.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+    vmovdqa %ymm\i, W16(0, \i)
+.endr
+    vmovdqa64 %ymm16, W16(1, 0)
+    vmovdqa64 %ymm17, W16(1, 1)
+    vmovdqa64 %ymm18, W16(1, 2)
+    vmovdqa64 %ymm19, W16(1, 3)
+    vmovdqa64 %ymm20, W16(1, 4)
+    vmovdqa64 %ymm21, W16(1, 5)
+    vmovdqa64 %ymm22, W16(1, 6)
+    vmovdqa64 %ymm23, W16(1, 7)
+    vmovdqa64 %ymm24, W16(1, 8)
+    vmovdqa64 %ymm25, W16(1, 9)
+    vmovdqa64 %ymm26, W16(1, 10)
+    vmovdqa64 %ymm27, W16(1, 11)
+    vmovdqa64 %ymm28, W16(1, 12)
+    vmovdqa64 %ymm29, W16(1, 13)
+    vmovdqa64 %ymm30, W16(1, 14)
+    vmovdqa64 %ymm31, W16(1, 15)
+    addl $16, ST + 48(FP)
+.endm
+
+/* Set s of CORE16's blocks with the feed-forward, in registers and C10,
+ * C11 as OUT8 expects. Clobbers every ymm. */
+.macro FIN16 s
+.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15
+    vpbroadcastd ST + 4 * \i(FP), %ymm\i
+    vpaddd W16(\s, \i), %ymm\i, %ymm\i
+.endr
+    vmovdqa W16(\s, 12), %ymm12
+.if \s
+    vpaddd X12B(FP), %ymm12, %ymm12
+.else
+    vpaddd X12(FP), %ymm12, %ymm12
+.endif
+    vpbroadcastd ST + 40(FP), %ymm10
+    vpbroadcastd ST + 44(FP), %ymm11
+    vpaddd W16(\s, 10), %ymm10, %ymm10
+    vpaddd W16(\s, 11), %ymm11, %ymm11
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+.endm
+
+/* The 16 blocks CORE16 made, out as EMIT2's mode says (1024 bytes). */
+.macro OUT16 mode
+    FIN16 0
+    OUT8 \mode, 0
+    FIN16 1
+    OUT8 \mode, 512
 .endm
 
 /* 4 blocks as keystream at KS..KS+255: rows of blocks 0, 1 in ymm0..3 and
