@@ -5,6 +5,7 @@
  *   void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len,
  *                          const uint8_t key[32], const uint8_t iv[16],
  *                          uint8_t pk[32]);
+ *   void chacha20_avx512vl_xor(...same...);   AVX-512F/VL: 16-block runs
  *
  * iv is LE32(block counter) || 12-byte nonce. dst may equal src. When pk is
  * not NULL, the first 32 bytes of the keystream block at the counter go to
@@ -13,9 +14,10 @@
  * a block function of its own.
  *
  * The kernels are in chacha20_avx2_core.h: 8 blocks per iteration of the
- * main loop (512 bytes), and a stretch shorter than that (the tail, or the
- * key block with the first data) is made with the smallest kernel that
- * covers it (8, 4 or 1 blocks) into a keystream buffer on the stack and
+ * main loop (512 bytes; 16 blocks, 1024 bytes, in the AVX-512VL entry),
+ * and a stretch shorter than that (the tail, or the key block with the
+ * first data) is made with the smallest kernel that covers it (16, 8, 4
+ * or 1 blocks) into a keystream buffer on the stack and
  * XORed from there. Which kernel runs and every address depend on len only:
  * no branch or index depends on the key or the data. The stack frame
  * (state, spilled words, keystream) and all vector registers are wiped
@@ -50,6 +52,12 @@ RODATA
     CORE4
     ret
 
+/* AVX-512VL entry only. */
+.balign 32
+.Lcore16x:
+    CORE16X
+    ret
+
 .balign 32
 .Lcore1:
     CORE1
@@ -76,6 +84,16 @@ RODATA
     call .Lcore8
     OUT8 0
     mov $512, %r10d
+    ret
+
+/* .Lstretch_ks for 1..1024 bytes: above 512, CORE16X makes 1024. */
+.balign 32
+.Lstretch_ks16:
+    cmp $512, %rcx
+    jbe .Lstretch_ks
+    call .Lcore16x
+    OUT16 0
+    mov $1024, %r10d
     ret
 
 /* dst[i] = src[i] ^ ks[i] for rcx bytes: rdi, rsi, rax advance, rdx drops
@@ -120,8 +138,14 @@ RODATA
     xor %r10d, %r10d
     ret
 
-.balign 32
-FUNC_BEGIN(chacha20_avx2_xor)
+/* The entry's body: narrow (AVX2, 512-byte runs) or wide (AVX-512VL,
+ * CORE16X for 1024 bytes at a time). */
+.macro XOR_BODY wide
+.if \wide
+    .set STRIDE, 1024
+.else
+    .set STRIDE, 512
+.endif
     push %rbp
     mov %rsp, %rbp
     sub $FRAME_ALLOC, %rsp
@@ -130,14 +154,18 @@ FUNC_BEGIN(chacha20_avx2_xor)
     STATE_INIT %rcx, %r8
 
     test %r9, %r9
-    jz .Lloop8
+    jz 5f
     /* The key block and the first data: a stretch of len + 64 bytes. */
     lea 64(%rdx), %rcx
-    cmp $512, %rcx
+    cmp $STRIDE, %rcx
     jbe 1f
-    mov $512, %ecx
+    mov $STRIDE, %ecx
 1:
+.if \wide
+    call .Lstretch_ks16
+.else
     call .Lstretch_ks
+.endif
     vmovdqa KS(FP), %ymm0
     vmovdqu %ymm0, (%r9)
     lea -64(%r10), %rcx
@@ -147,31 +175,56 @@ FUNC_BEGIN(chacha20_avx2_xor)
     call .Lxor_ks
 
 .balign 16
-.Lloop8:
-    cmp $512, %rdx
-    jb .Lrest
+5:
+    cmp $STRIDE, %rdx
+    jb 6f
+.if \wide
+    call .Lcore16x
+    OUT16 1
+.else
     call .Lcore8
     OUT8 1
-    add $512, %rsi
-    add $512, %rdi
-    sub $512, %rdx
-    jmp .Lloop8
+.endif
+    add $STRIDE, %rsi
+    add $STRIDE, %rdi
+    sub $STRIDE, %rdx
+    jmp 5b
 
-.Lrest:
+6:
     test %rdx, %rdx
-    jz .Ldone
+    jz 7f
     mov %rdx, %rcx
+.if \wide
+    call .Lstretch_ks16
+.else
     call .Lstretch_ks
+.endif
     mov %rdx, %rcx
     lea KS(FP), %rax
     call .Lxor_ks
 
-.Ldone:
+7:
     WIPE_FRAME FRAME_END
+.if \wide
+.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    vpxord %ymm\i, %ymm\i, %ymm\i
+.endr
+.endif
     mov %rbp, %rsp
     pop %rbp
     ret
+.endm
+
+.balign 32
+FUNC_BEGIN(chacha20_avx2_xor)
+    XOR_BODY 0
 FUNC_END(chacha20_avx2_xor)
+
+/* The same with 16-block runs: AVX-512F and AVX-512VL. */
+.balign 32
+FUNC_BEGIN(chacha20_avx512vl_xor)
+    XOR_BODY 1
+FUNC_END(chacha20_avx512vl_xor)
 
 /*
  *   void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);

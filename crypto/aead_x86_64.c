@@ -48,6 +48,8 @@
  * counter's block as the Poly1305 key and XORs from the next block. */
 SYSV void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
                             const uint8_t iv[16], uint8_t pk[32]);
+SYSV void chacha20_avx512vl_xor(uint8_t *dst, const uint8_t *src, size_t len,
+                                const uint8_t key[32], const uint8_t iv[16], uint8_t pk[32]);
 /* Eight independent blocks: lane j's state word i at in[i][j], its
  * keystream block at out + 64 j. */
 SYSV void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);
@@ -321,7 +323,10 @@ INLINE int stitched_open(bool wide, uint8_t *dst, const uint8_t *src, size_t len
         xor_keystream(dst, src, ks + KEY_BLOCK, head);
         if (ct_len > head) {
             make_iv(iv, (uint32_t)(1 + head / KEY_BLOCK), nonce);
-            chacha20_avx2_xor(dst + head, src + head, ct_len - head, key, iv, NULL);
+            if (wide)
+                chacha20_avx512vl_xor(dst + head, src + head, ct_len - head, key, iv, NULL);
+            else
+                chacha20_avx2_xor(dst + head, src + head, ct_len - head, key, iv, NULL);
         }
     }
     wb_memzero(ks, KEY_BLOCK + head);
