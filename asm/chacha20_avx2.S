@@ -5,7 +5,7 @@
  *   void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len,
  *                          const uint8_t key[32], const uint8_t iv[16],
  *                          uint8_t pk[32]);
- *   void chacha20_avx512vl_xor(...same...);   AVX-512F/VL: 16-block runs
+ *   void chacha20_avx512_xor(...same...);     AVX-512F: 32-block runs
  *
  * iv is LE32(block counter) || 12-byte nonce. dst may equal src. When pk is
  * not NULL, the first 32 bytes of the keystream block at the counter go to
@@ -14,9 +14,9 @@
  * a block function of its own.
  *
  * The kernels are in chacha20_avx2_core.h: 8 blocks per iteration of the
- * main loop (512 bytes; 16 blocks, 1024 bytes, in the AVX-512VL entry),
+ * main loop (512 bytes; 32 blocks, 2048 bytes, in the AVX-512 entry),
  * and a stretch shorter than that (the tail, or the key block with the
- * first data) is made with the smallest kernel that covers it (16, 8, 4
+ * first data) is made with the smallest kernel that covers it (32, 8, 4
  * or 1 blocks) into a keystream buffer on the stack and
  * XORed from there. Which kernel runs and every address depend on len only:
  * no branch or index depends on the key or the data. The stack frame
@@ -30,8 +30,9 @@
 #define FP %r11
 #include "chacha20_avx2_core.h"
 
-#define FRAME_END CORE_FRAME_END
-#define FRAME_ALLOC (FRAME_END + 64)
+/* The AVX2 entry's frame, and the AVX-512 one's (CORE32Z's words). */
+#define FRAME_END NARROW_FRAME_END
+#define WIDE_FRAME_END CORE_FRAME_END
 
 /* No MAC to interleave here. */
 .macro POLY_SLOT
@@ -52,10 +53,10 @@ RODATA
     CORE4
     ret
 
-/* AVX-512VL entry only. */
+/* AVX-512 entry only. */
 .balign 32
-.Lcore16x:
-    CORE16X
+.Lcore32z:
+    CORE32Z
     ret
 
 .balign 32
@@ -86,14 +87,29 @@ RODATA
     mov $512, %r10d
     ret
 
-/* .Lstretch_ks for 1..1024 bytes: above 512, CORE16X makes 1024. */
+/* .Lstretch_ks for 1..2048 bytes: above 512, one CORE32Z run, of which
+ * the 512-byte groups that cover the stretch go out (r10 = their bytes). */
 .balign 32
-.Lstretch_ks16:
+.Lstretch_ks32:
     cmp $512, %rcx
     jbe .Lstretch_ks
-    call .Lcore16x
-    OUT16 0
+    call .Lcore32z
+    FINZ 0
+    OUT8 0, 0
+    FINZ 1
+    OUT8 0, 512
     mov $1024, %r10d
+    cmp %r10, %rcx
+    jbe 1f
+    FINZ 2
+    OUT8 0, 1024
+    mov $1536, %r10d
+    cmp %r10, %rcx
+    jbe 1f
+    FINZ 3
+    OUT8 0, 1536
+    mov $2048, %r10d
+1:
     ret
 
 /* dst[i] = src[i] ^ ks[i] for rcx bytes: rdi, rsi, rax advance, rdx drops
@@ -138,17 +154,27 @@ RODATA
     xor %r10d, %r10d
     ret
 
-/* The entry's body: narrow (AVX2, 512-byte runs) or wide (AVX-512VL,
- * CORE16X for 1024 bytes at a time). */
+/* The entry's body: narrow (AVX2, 512-byte runs) or wide (AVX-512,
+ * CORE32Z for 2048 bytes at a time). */
 .macro XOR_BODY wide
 .if \wide
-    .set STRIDE, 1024
+    .set STRIDE, 2048
+    .set FRAME_SIZE, WIDE_FRAME_END
 .else
     .set STRIDE, 512
+    .set FRAME_SIZE, FRAME_END
 .endif
     push %rbp
     mov %rsp, %rbp
-    sub $FRAME_ALLOC, %rsp
+.if \wide
+    /* Over a page: touch it on the way down (Windows grows the stack
+     * one guard page at a time). */
+    sub $4096, %rsp
+    orq $0, (%rsp)
+    sub $(FRAME_SIZE + 64 - 4096), %rsp
+.else
+    sub $(FRAME_SIZE + 64), %rsp
+.endif
     and $-64, %rsp
     mov %rsp, FP
     STATE_INIT %rcx, %r8
@@ -162,7 +188,7 @@ RODATA
     mov $STRIDE, %ecx
 1:
 .if \wide
-    call .Lstretch_ks16
+    call .Lstretch_ks32
 .else
     call .Lstretch_ks
 .endif
@@ -179,8 +205,8 @@ RODATA
     cmp $STRIDE, %rdx
     jb 6f
 .if \wide
-    call .Lcore16x
-    OUT16 1
+    call .Lcore32z
+    OUT32 1
 .else
     call .Lcore8
     OUT8 1
@@ -195,7 +221,7 @@ RODATA
     jz 7f
     mov %rdx, %rcx
 .if \wide
-    call .Lstretch_ks16
+    call .Lstretch_ks32
 .else
     call .Lstretch_ks
 .endif
@@ -204,11 +230,9 @@ RODATA
     call .Lxor_ks
 
 7:
-    WIPE_FRAME FRAME_END
+    WIPE_FRAME FRAME_SIZE
 .if \wide
-.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-    vpxord %ymm\i, %ymm\i, %ymm\i
-.endr
+    ZERO_ZMM
 .endif
     mov %rbp, %rsp
     pop %rbp
@@ -220,11 +244,11 @@ FUNC_BEGIN(chacha20_avx2_xor)
     XOR_BODY 0
 FUNC_END(chacha20_avx2_xor)
 
-/* The same with 16-block runs: AVX-512F and AVX-512VL. */
+/* The same with 32-block runs: AVX-512F. */
 .balign 32
-FUNC_BEGIN(chacha20_avx512vl_xor)
+FUNC_BEGIN(chacha20_avx512_xor)
     XOR_BODY 1
-FUNC_END(chacha20_avx512vl_xor)
+FUNC_END(chacha20_avx512_xor)
 
 /*
  *   void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);

@@ -20,13 +20,13 @@
  *   CORE4: 4 blocks as two sets of two blocks per ymm register in row
  *          order, diagonals by VPSHUFD; out: 256 bytes at KS.
  *   CORE1: 1 block in xmm rows; out: 64 bytes at KS.
- *   CORE16: 16 blocks as two sets of CORE8's layout, every word in the
- *          frame (V16): each pair of quarter rounds loads its 8 words,
- *          runs, stores them back. Vector adds take 2 cycles on some
- *          cores (AMD Zen 5), which leaves CORE8 waiting on its chain of
- *          dependent instructions; the second set's independent chains
- *          fill those cycles, so 16 blocks cost about 1.3 times what 8 do.
- *          Out: per set, as OUT8 expects, after FIN16.
+ *   CORE32Z (AVX-512F): 32 blocks, two sets of 16 in zmm0..15 and
+ *          zmm16..31, one state word of a set per register, rotations
+ *          by vprold: eight independent quarter-round chains. Vector adds
+ *          take 2 cycles on some cores (AMD Zen 5), which leaves CORE8's
+ *          four chains waiting on their dependencies; 32 blocks cost about
+ *          what 8 do there. Out: in the frame (VZ), then by groups of 8
+ *          blocks as OUT8 expects, after FINZ.
  */
 #ifndef WB_ASM_CHACHA20_AVX2_CORE_H
 #define WB_ASM_CHACHA20_AVX2_CORE_H
@@ -38,11 +38,13 @@
 #define C11 96
 #define X12 128         /* the starting counter vector (8 blocks) */
 #define ST 160          /* the 16-word ChaCha state, counter at ST+48 */
-#define KS 256          /* 1024 bytes of keystream for a short stretch */
-#define V16 1280        /* CORE16: word i of set s (blocks 8s..8s+7) at
-                         * V16 + 32 (16 s + i) */
-#define X12B 2304       /* CORE16: set 1's starting counter vector */
-#define CORE_FRAME_END 2368
+#define KS 256          /* keystream for a short stretch: 512 bytes (CORE8
+                         * and smaller), 2048 (CORE32Z) */
+#define NARROW_FRAME_END 768    /* the frame without CORE32Z */
+#define VZ 2304         /* CORE32Z: word i of blocks 16 s .. 16 s + 15 at
+                         * VZ + 1024 s + 64 i */
+#define X12Z 4352       /* CORE32Z: the 32 starting counters */
+#define CORE_FRAME_END 4480
 
 .macro CHACHA_AVX2_CONSTANTS
 .balign 32
@@ -58,8 +60,11 @@
     .long 0, 0, 0, 0, 1, 0, 0, 0
 .Linc22:
     .long 2, 0, 0, 0, 2, 0, 0, 0
-.Lfill8:
-    .long 8, 8, 8, 8, 8, 8, 8, 8
+.balign 64
+.Linc16:
+    .long 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+.Lfill16:
+    .long 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16
 .Lsigma:
     .long 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574
 .endm
@@ -179,7 +184,7 @@
 .endif
 .endm
 
-/* The 8 blocks CORE8 (or FIN16) left in registers, out as EMIT2's mode
+/* The 8 blocks CORE8 (or FINZ) left in registers, out as EMIT2's mode
  * says, at byte base of the output. */
 .macro OUT8 mode, base=0
     TRANSPOSE4 %ymm0, %ymm1, %ymm2, %ymm3, %ymm10, %ymm11
@@ -277,10 +282,11 @@
     addl $8, ST + 48(FP)
 .endm
 
-/* Word i of set s in the frame. */
-#define W16(s, i) (V16 + 32 * (16 * (s) + (i)))(FP)
+/* Word i of group g (blocks 8 g .. 8 g + 7) in the frame: the low or high
+ * half of a stored zmm word. */
+#define WZ(g, i) (VZ + 1024 * ((g) >> 1) + 64 * (i) + 32 * ((g) & 1))(FP)
 
-/* AVX-512VL from here: ymm16..31 and vprold (one instruction per
+/* AVX-512F from here: zmm registers and vprold (one instruction per
  * rotation). Half a quarter round on eight chains, chain j on registers
  * (aj bj cj dj): a += b, d ^= a, d <<<= r1, c += d, b ^= c, b <<<= r2. */
 .macro XHALF8 r1, r2, a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, c0, c1, c2, c3, c4, c5, c6, c7, d0, d1, d2, d3, d4, d5, d6, d7
@@ -308,7 +314,6 @@
     vprold $\r1, \d5, \d5
     vprold $\r1, \d6, \d6
     vprold $\r1, \d7, \d7
-    POLY_SLOT
     vpaddd \d0, \c0, \c0
     vpaddd \d1, \c1, \c1
     vpaddd \d2, \c2, \c2
@@ -333,103 +338,118 @@
     vprold $\r2, \b5, \b5
     vprold $\r2, \b6, \b6
     vprold $\r2, \b7, \b7
-    POLY_SLOT
 .endm
 
-/* A double round on CORE16X's registers: set 0's word i in ymm i, set
- * 1's in ymm 16 + i. Columns, then diagonals (0 5 10 15) (1 6 11 12)
+/* A double round on CORE32Z's registers: set 0's word i in zmm i, set
+ * 1's in zmm 16 + i. Columns, then diagonals (0 5 10 15) (1 6 11 12)
  * (2 7 8 13) (3 4 9 14). */
-#define XCOLS %ymm0, %ymm1, %ymm2, %ymm3, %ymm16, %ymm17, %ymm18, %ymm19, %ymm4, %ymm5, %ymm6, %ymm7, %ymm20, %ymm21, %ymm22, %ymm23, %ymm8, %ymm9, %ymm10, %ymm11, %ymm24, %ymm25, %ymm26, %ymm27, %ymm12, %ymm13, %ymm14, %ymm15, %ymm28, %ymm29, %ymm30, %ymm31
-#define XDIAG %ymm0, %ymm1, %ymm2, %ymm3, %ymm16, %ymm17, %ymm18, %ymm19, %ymm5, %ymm6, %ymm7, %ymm4, %ymm21, %ymm22, %ymm23, %ymm20, %ymm10, %ymm11, %ymm8, %ymm9, %ymm26, %ymm27, %ymm24, %ymm25, %ymm15, %ymm12, %ymm13, %ymm14, %ymm31, %ymm28, %ymm29, %ymm30
-.macro XDROUND16
-    XHALF8 16, 12, XCOLS
-    XHALF8 8, 7, XCOLS
-    XHALF8 16, 12, XDIAG
-    XHALF8 8, 7, XDIAG
+#define ZCOLS %zmm0, %zmm1, %zmm2, %zmm3, %zmm16, %zmm17, %zmm18, %zmm19, %zmm4, %zmm5, %zmm6, %zmm7, %zmm20, %zmm21, %zmm22, %zmm23, %zmm8, %zmm9, %zmm10, %zmm11, %zmm24, %zmm25, %zmm26, %zmm27, %zmm12, %zmm13, %zmm14, %zmm15, %zmm28, %zmm29, %zmm30, %zmm31
+#define ZDIAG %zmm0, %zmm1, %zmm2, %zmm3, %zmm16, %zmm17, %zmm18, %zmm19, %zmm5, %zmm6, %zmm7, %zmm4, %zmm21, %zmm22, %zmm23, %zmm20, %zmm10, %zmm11, %zmm8, %zmm9, %zmm26, %zmm27, %zmm24, %zmm25, %zmm15, %zmm12, %zmm13, %zmm14, %zmm31, %zmm28, %zmm29, %zmm30
+.macro ZDROUND
+    XHALF8 16, 12, ZCOLS
+    XHALF8 8, 7, ZCOLS
+    XHALF8 16, 12, ZDIAG
+    XHALF8 8, 7, ZDIAG
 .endm
 
-/* 16 blocks from the counter at ST+48, which advances by 16; both sets'
- * words end in V16, before the feed-forward (FIN16 adds it). Clobbers
- * eax, ymm0..31. */
-.macro CORE16X
-    vpbroadcastd ST + 48(FP), %ymm12
-    vpaddd .Linc8(%rip), %ymm12, %ymm12
-    vpaddd .Lfill8(%rip), %ymm12, %ymm28
-    vmovdqa %ymm12, X12(FP)
-    vmovdqa64 %ymm28, X12B(FP)
+/* 32 blocks from the counter at ST+48, which advances by 32; both sets'
+ * words end in VZ, before the feed-forward (FINZ adds it). Clobbers eax,
+ * zmm0..31. */
+.macro CORE32Z
+    vpbroadcastd ST + 48(FP), %zmm12
+    vpaddd .Linc16(%rip), %zmm12, %zmm12
+    vpaddd .Lfill16(%rip), %zmm12, %zmm28
+    vmovdqa64 %zmm12, X12Z(FP)
+    vmovdqa64 %zmm28, X12Z + 64(FP)
 .irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15
-    vpbroadcastd ST + 4 * \i(FP), %ymm\i
+    vpbroadcastd ST + 4 * \i(FP), %zmm\i
 .endr
-    vmovdqa64 %ymm0, %ymm16
-    vmovdqa64 %ymm1, %ymm17
-    vmovdqa64 %ymm2, %ymm18
-    vmovdqa64 %ymm3, %ymm19
-    vmovdqa64 %ymm4, %ymm20
-    vmovdqa64 %ymm5, %ymm21
-    vmovdqa64 %ymm6, %ymm22
-    vmovdqa64 %ymm7, %ymm23
-    vmovdqa64 %ymm8, %ymm24
-    vmovdqa64 %ymm9, %ymm25
-    vmovdqa64 %ymm10, %ymm26
-    vmovdqa64 %ymm11, %ymm27
-    vmovdqa64 %ymm13, %ymm29
-    vmovdqa64 %ymm14, %ymm30
-    vmovdqa64 %ymm15, %ymm31
+    vmovdqa64 %zmm0, %zmm16
+    vmovdqa64 %zmm1, %zmm17
+    vmovdqa64 %zmm2, %zmm18
+    vmovdqa64 %zmm3, %zmm19
+    vmovdqa64 %zmm4, %zmm20
+    vmovdqa64 %zmm5, %zmm21
+    vmovdqa64 %zmm6, %zmm22
+    vmovdqa64 %zmm7, %zmm23
+    vmovdqa64 %zmm8, %zmm24
+    vmovdqa64 %zmm9, %zmm25
+    vmovdqa64 %zmm10, %zmm26
+    vmovdqa64 %zmm11, %zmm27
+    vmovdqa64 %zmm13, %zmm29
+    vmovdqa64 %zmm14, %zmm30
+    vmovdqa64 %zmm15, %zmm31
     mov $10, %eax
 .balign 16
 1:
-    XDROUND16
+    ZDROUND
     dec %eax
     jnz 1b
-.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-    vmovdqa %ymm\i, W16(0, \i)
-.endr
-    vmovdqa64 %ymm16, W16(1, 0)
-    vmovdqa64 %ymm17, W16(1, 1)
-    vmovdqa64 %ymm18, W16(1, 2)
-    vmovdqa64 %ymm19, W16(1, 3)
-    vmovdqa64 %ymm20, W16(1, 4)
-    vmovdqa64 %ymm21, W16(1, 5)
-    vmovdqa64 %ymm22, W16(1, 6)
-    vmovdqa64 %ymm23, W16(1, 7)
-    vmovdqa64 %ymm24, W16(1, 8)
-    vmovdqa64 %ymm25, W16(1, 9)
-    vmovdqa64 %ymm26, W16(1, 10)
-    vmovdqa64 %ymm27, W16(1, 11)
-    vmovdqa64 %ymm28, W16(1, 12)
-    vmovdqa64 %ymm29, W16(1, 13)
-    vmovdqa64 %ymm30, W16(1, 14)
-    vmovdqa64 %ymm31, W16(1, 15)
-    addl $16, ST + 48(FP)
+    vmovdqa64 %zmm0, VZ + 0(FP)
+    vmovdqa64 %zmm1, VZ + 64(FP)
+    vmovdqa64 %zmm2, VZ + 128(FP)
+    vmovdqa64 %zmm3, VZ + 192(FP)
+    vmovdqa64 %zmm4, VZ + 256(FP)
+    vmovdqa64 %zmm5, VZ + 320(FP)
+    vmovdqa64 %zmm6, VZ + 384(FP)
+    vmovdqa64 %zmm7, VZ + 448(FP)
+    vmovdqa64 %zmm8, VZ + 512(FP)
+    vmovdqa64 %zmm9, VZ + 576(FP)
+    vmovdqa64 %zmm10, VZ + 640(FP)
+    vmovdqa64 %zmm11, VZ + 704(FP)
+    vmovdqa64 %zmm12, VZ + 768(FP)
+    vmovdqa64 %zmm13, VZ + 832(FP)
+    vmovdqa64 %zmm14, VZ + 896(FP)
+    vmovdqa64 %zmm15, VZ + 960(FP)
+    vmovdqa64 %zmm16, VZ + 1024 + 0(FP)
+    vmovdqa64 %zmm17, VZ + 1024 + 64(FP)
+    vmovdqa64 %zmm18, VZ + 1024 + 128(FP)
+    vmovdqa64 %zmm19, VZ + 1024 + 192(FP)
+    vmovdqa64 %zmm20, VZ + 1024 + 256(FP)
+    vmovdqa64 %zmm21, VZ + 1024 + 320(FP)
+    vmovdqa64 %zmm22, VZ + 1024 + 384(FP)
+    vmovdqa64 %zmm23, VZ + 1024 + 448(FP)
+    vmovdqa64 %zmm24, VZ + 1024 + 512(FP)
+    vmovdqa64 %zmm25, VZ + 1024 + 576(FP)
+    vmovdqa64 %zmm26, VZ + 1024 + 640(FP)
+    vmovdqa64 %zmm27, VZ + 1024 + 704(FP)
+    vmovdqa64 %zmm28, VZ + 1024 + 768(FP)
+    vmovdqa64 %zmm29, VZ + 1024 + 832(FP)
+    vmovdqa64 %zmm30, VZ + 1024 + 896(FP)
+    vmovdqa64 %zmm31, VZ + 1024 + 960(FP)
+    addl $32, ST + 48(FP)
 .endm
 
-/* Set s of CORE16's blocks with the feed-forward, in registers and C10,
- * C11 as OUT8 expects. Clobbers every ymm. */
-.macro FIN16 s
+/* Group g (0..3) of CORE32Z's blocks with the feed-forward, in ymm0..15
+ * and C10, C11 as OUT8 expects. Clobbers ymm0..15. */
+.macro FINZ g
 .irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15
     vpbroadcastd ST + 4 * \i(FP), %ymm\i
-    vpaddd W16(\s, \i), %ymm\i, %ymm\i
+    vpaddd WZ(\g, \i), %ymm\i, %ymm\i
 .endr
-    vmovdqa W16(\s, 12), %ymm12
-.if \s
-    vpaddd X12B(FP), %ymm12, %ymm12
-.else
-    vpaddd X12(FP), %ymm12, %ymm12
-.endif
+    vmovdqa WZ(\g, 12), %ymm12
+    vpaddd X12Z + 32 * \g(FP), %ymm12, %ymm12
     vpbroadcastd ST + 40(FP), %ymm10
     vpbroadcastd ST + 44(FP), %ymm11
-    vpaddd W16(\s, 10), %ymm10, %ymm10
-    vpaddd W16(\s, 11), %ymm11, %ymm11
+    vpaddd WZ(\g, 10), %ymm10, %ymm10
+    vpaddd WZ(\g, 11), %ymm11, %ymm11
     vmovdqa %ymm10, C10(FP)
     vmovdqa %ymm11, C11(FP)
 .endm
 
-/* The 16 blocks CORE16 made, out as EMIT2's mode says (1024 bytes). */
-.macro OUT16 mode
-    FIN16 0
-    OUT8 \mode, 0
-    FIN16 1
-    OUT8 \mode, 512
+/* The 32 blocks CORE32Z made, out as EMIT2's mode says (2048 bytes). */
+.macro OUT32 mode
+.irp g, 0, 1, 2, 3
+    FINZ \g
+    OUT8 \mode, (512*\g)
+.endr
+.endm
+
+/* Every zmm register cleared (vzeroall leaves zmm16..31 alone). */
+.macro ZERO_ZMM
+.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    vpxord %zmm\i, %zmm\i, %zmm\i
+.endr
 .endm
 
 /* 4 blocks as keystream at KS..KS+255: rows of blocks 0, 1 in ymm0..3 and

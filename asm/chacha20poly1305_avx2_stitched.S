@@ -38,25 +38,21 @@
 #define FP %rbp
 #include "chacha20_avx2_core.h"
 
-/* Scalars after the kernels' frame. */
-#define R0 (CORE_FRAME_END + 0)      /* clamped r, and s1 = r1 + r1 / 4 */
-#define R1 (CORE_FRAME_END + 8)
-#define S1 (CORE_FRAME_END + 16)
-#define MACEND (CORE_FRAME_END + 24)  /* MAC blocks before this are ready */
-#define MACFINAL (CORE_FRAME_END + 32) /* the end of the MAC input */
-#define LEN (CORE_FRAME_END + 40)     /* bytes (seal: data; open: keystream)
-                                       * still to make */
-#define ARGS (CORE_FRAME_END + 48)
-#define SAVED_RSP (CORE_FRAME_END + 56)
-#define PAD16 (CORE_FRAME_END + 64)   /* a zero-padded partial block, the
-                                       * lengths block */
-#define MACSAVE (CORE_FRAME_END + 80) /* the ciphertext's MAC position while
-                                       * the AD's runs */
-#define MADE (CORE_FRAME_END + 88)    /* bytes the first stretch made */
-#define SK0 (CORE_FRAME_END + 96)     /* s, the key's second half, added to
-                                       * the tag */
-#define SK1 (CORE_FRAME_END + 104)
-#define FRAME_END (CORE_FRAME_END + 128)
+/* Scalars after the kernels' frame (NARROW_FRAME_END: no CORE32Z here). */
+#define R0 768          /* clamped r, and s1 = r1 + r1 / 4 */
+#define R1 776
+#define S1 784
+#define MACEND 792      /* MAC blocks before this address are ready */
+#define MACFINAL 800    /* the end of the MAC input */
+#define LEN 808         /* bytes (seal: data; open: keystream) still to make */
+#define ARGS 816
+#define SAVED_RSP 824
+#define PAD16 832       /* a zero-padded partial block, the lengths block */
+#define MACSAVE 848     /* the ciphertext's MAC position while the AD's runs */
+#define MADE 856        /* bytes the first stretch made */
+#define SK0 864         /* s, the key's second half, added to the tag */
+#define SK1 872
+#define FRAME_END 896
 #define FRAME_ALLOC (FRAME_END + 64)
 
 /* struct stitch_args */
@@ -156,12 +152,6 @@ RODATA
     CORE4
     ret
 
-/* AVX-512VL entries only. */
-.balign 32
-.Lcore16x:
-    CORE16X
-    ret
-
 .balign 32
 .Lcore1:
     CORE1
@@ -186,16 +176,6 @@ RODATA
     call .Lcore8
     OUT8 0
     mov $512, T2
-    ret
-
-/* .Lstretch_ks for 1..1024 bytes: above 512, CORE16X makes 1024. */
-.balign 32
-.Lstretch_ks16:
-    cmp $512, T1
-    jbe .Lstretch_ks
-    call .Lcore16x
-    OUT16 0
-    mov $1024, T2
     ret
 
 /* (rdi) = (rsi) ^ (T0) for T1 bytes (seal), or (rdi) = (T0) (open, with
@@ -333,7 +313,7 @@ RODATA
  * one more fold, and h - p = h + 5 - 2^130 replaces h (CMOV, no branch)
  * when h + 5 reaches 2^130. Wipe, return.
  */
-.macro LEAVE wide
+.macro LEAVE
     mov MACFINAL(FP), %rax
     mov %rax, MACEND(FP)
 1:
@@ -380,11 +360,6 @@ RODATA
 
     mov SAVED_RSP(FP), %rdx
     WIPE_FRAME FRAME_END
-.if \wide
-.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-    vpxord %ymm\i, %ymm\i, %ymm\i
-.endr
-.endif
     mov %rdx, %rsp
     pop %r15
     pop %r14
@@ -409,14 +384,8 @@ RODATA
     mov %rax, MACEND(FP)
 .endm
 
-/*
- * The two entries, narrow (AVX2: stretches of up to 512 bytes, CORE8) or
- * wide (AVX-512VL: CORE16X for 1024 bytes at a time). Seal makes its
- * first stretch as long as it can, since nothing can be MACed before the
- * key block exists; open makes a short first stretch, since every
- * ciphertext block is ready as soon as the key is.
- */
-.macro SEAL_BODY wide
+.balign 32
+FUNC_BEGIN(chacha20poly1305_avx2_seal)
     ENTER
     mov ARGS(FP), %rax
     mov A_IN(%rax), %rsi
@@ -428,18 +397,10 @@ RODATA
     /* The key block and the first data: a stretch of len + 64 bytes. */
     mov LEN(FP), T1
     add $64, T1
-.if \wide
-    mov $1024, %eax
-.else
     mov $512, %eax
-.endif
     cmp %rax, T1
     cmova %rax, T1
-.if \wide
-    call .Lstretch_ks16
-.else
     call .Lstretch_ks
-.endif
     mov T2, MADE(FP)
     MAC_INIT
     push %rsi
@@ -455,15 +416,6 @@ RODATA
 
 .balign 16
 1:
-.if \wide
-    cmpq $1024, LEN(FP)
-    jb 2f
-    call .Lcore16x
-    OUT16 1
-    add $1024, %rsi
-    add $1024, %rdi
-    subq $1024, LEN(FP)
-.else
     cmpq $512, LEN(FP)
     jb 2f
     call .Lcore8
@@ -471,26 +423,22 @@ RODATA
     add $512, %rsi
     add $512, %rdi
     subq $512, LEN(FP)
-.endif
     SEAL_MACEND
     jmp 1b
 2:
     mov LEN(FP), T1
     test T1, T1
     jz 3f
-.if \wide
-    call .Lstretch_ks16
-.else
     call .Lstretch_ks
-.endif
     mov LEN(FP), T1
     lea KS(FP), T0
     call .Lxor_ks
 3:
-    LEAVE \wide
-.endm
+    LEAVE
+FUNC_END(chacha20poly1305_avx2_seal)
 
-.macro OPEN_BODY wide
+.balign 32
+FUNC_BEGIN(chacha20poly1305_avx2_open)
     ENTER
     addq $64, LEN(FP)               /* the keystream includes the key block */
     mov ARGS(FP), %rax
@@ -517,57 +465,23 @@ RODATA
 
 .balign 16
 1:
-.if \wide
-    cmpq $1024, LEN(FP)
-    jb 2f
-    call .Lcore16x
-    OUT16 2
-    add $1024, %rdi
-    subq $1024, LEN(FP)
-.else
     cmpq $512, LEN(FP)
     jb 2f
     call .Lcore8
     OUT8 2
     add $512, %rdi
     subq $512, LEN(FP)
-.endif
     jmp 1b
 2:
     mov LEN(FP), T1
     test T1, T1
     jz 3f
-.if \wide
-    call .Lstretch_ks16
-.else
     call .Lstretch_ks
-.endif
     mov LEN(FP), T1
     lea KS(FP), T0
     call .Lcopy_ks
 3:
-    LEAVE \wide
-.endm
-
-.balign 32
-FUNC_BEGIN(chacha20poly1305_avx2_seal)
-    SEAL_BODY 0
-FUNC_END(chacha20poly1305_avx2_seal)
-
-.balign 32
-FUNC_BEGIN(chacha20poly1305_avx2_open)
-    OPEN_BODY 0
+    LEAVE
 FUNC_END(chacha20poly1305_avx2_open)
-
-/* The same with CORE16X: AVX-512F and AVX-512VL on top of the above. */
-.balign 32
-FUNC_BEGIN(chacha20poly1305_avx512vl_seal)
-    SEAL_BODY 1
-FUNC_END(chacha20poly1305_avx512vl_seal)
-
-.balign 32
-FUNC_BEGIN(chacha20poly1305_avx512vl_open)
-    OPEN_BODY 1
-FUNC_END(chacha20poly1305_avx512vl_open)
 
 NOEXEC_STACK
