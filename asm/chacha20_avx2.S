@@ -230,10 +230,7 @@ RODATA
     call .Lxor_ks
 
 7:
-    WIPE_FRAME FRAME_SIZE
-.if \wide
-    ZERO_ZMM
-.endif
+    WIPE_FRAME FRAME_SIZE, \wide
     mov %rbp, %rsp
     pop %rbp
     ret
@@ -249,6 +246,49 @@ FUNC_END(chacha20_avx2_xor)
 FUNC_BEGIN(chacha20_avx512_xor)
     XOR_BODY 1
 FUNC_END(chacha20_avx512_xor)
+
+/*
+ *   void chacha20_avx512_keystream(uint8_t out[2048], size_t len,
+ *                                  const uint8_t key[32],
+ *                                  const uint8_t iv[16]);
+ *
+ * One CORE32Z run from the counter in iv: the 512-byte groups of keystream
+ * that cover len (1..2048) bytes go straight to out, which has room for
+ * 2048. For open, which needs the key block and the keystream before it
+ * may decrypt: no stop in the frame, no XOR with zeros. AVX-512F.
+ */
+.balign 32
+FUNC_BEGIN(chacha20_avx512_keystream)
+    push %rbp
+    mov %rsp, %rbp
+    sub $4096, %rsp
+    orq $0, (%rsp)
+    sub $(WIDE_FRAME_END + 64 - 4096), %rsp
+    and $-64, %rsp
+    mov %rsp, FP
+    STATE_INIT %rdx, %rcx
+    mov %rsi, %rcx
+    call .Lcore32z
+    FINZ 0
+    OUT8 2, 0
+    cmp $512, %rcx
+    jbe 1f
+    FINZ 1
+    OUT8 2, 512
+    cmp $1024, %rcx
+    jbe 1f
+    FINZ 2
+    OUT8 2, 1024
+    cmp $1536, %rcx
+    jbe 1f
+    FINZ 3
+    OUT8 2, 1536
+1:
+    WIPE_FRAME WIDE_FRAME_END, 1
+    mov %rbp, %rsp
+    pop %rbp
+    ret
+FUNC_END(chacha20_avx512_keystream)
 
 /*
  *   void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);

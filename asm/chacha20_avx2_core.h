@@ -546,17 +546,27 @@
     addl $1, ST + 48(FP)
 .endm
 
-/* Wipe [FP, FP + end) and every vector register. Clobbers rax. */
-.macro WIPE_FRAME end
+/* Wipe [FP, FP + end) and every vector register (zmm: with 64-byte
+ * stores, and zmm16..31 too, for the AVX-512 entries). Clobbers rax. */
+.macro WIPE_FRAME end, zmm=0
     vpxor %xmm0, %xmm0, %xmm0
     xor %eax, %eax
 1:
+.if \zmm
+    vmovdqa64 %zmm0, 0(FP, %rax)
+    vmovdqa64 %zmm0, 64(FP, %rax)
+    add $128, %rax
+.else
     vmovdqa %ymm0, 0(FP, %rax)
     vmovdqa %ymm0, 32(FP, %rax)
     add $64, %rax
+.endif
     cmp $\end, %rax
     jb 1b
     vzeroall
+.if \zmm
+    ZERO_ZMM
+.endif
 .endm
 
 #endif

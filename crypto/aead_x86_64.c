@@ -48,6 +48,10 @@
  * counter's block as the Poly1305 key and XORs from the next block. */
 SYSV void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
                             const uint8_t iv[16], uint8_t pk[32]);
+/* One 32-block run: the 512-byte groups covering len (1..2048) bytes of
+ * keystream to out (room for 2048). AVX-512F. */
+SYSV void chacha20_avx512_keystream(uint8_t out[2048], size_t len, const uint8_t key[32],
+                                    const uint8_t iv[16]);
 /* The same in 32-block runs (AVX-512F, zmm0..31). */
 SYSV void chacha20_avx512_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
                               const uint8_t iv[16], uint8_t pk[32]);
@@ -189,16 +193,21 @@ INLINE void mac(enum kernels k, uint8_t tag[AEAD_TAG_LEN], const uint8_t pk[PK_L
                 const uint8_t *ad, size_t ad_len, const uint8_t *ct, size_t ct_len)
 {
     uint64_t st[5];
-    uint8_t lens[MAC_BLOCK];
+    uint8_t last[2 * MAC_BLOCK] = { 0 };  /* ct's padded partial block, lengths */
+    size_t full = ct_len & ~(size_t)(MAC_BLOCK - 1), rest = ct_len - full;
+    size_t n = rest ? 2 * MAC_BLOCK : MAC_BLOCK;
 
     mac_init(st, pk);
     mac_padded(k, st, ad, ad_len);
-    mac_padded(k, st, ct, ct_len);
-    store64_le(lens, (uint64_t)ad_len);
-    store64_le(lens + 8, (uint64_t)ct_len);
-    mac_blocks(k, st, lens, MAC_BLOCK);
+    if (full)
+        mac_blocks(k, st, ct, full);
+    memcpy(last, ct + full, rest);
+    store64_le(last + n - MAC_BLOCK, (uint64_t)ad_len);
+    store64_le(last + n - MAC_BLOCK + 8, (uint64_t)ct_len);
+    mac_blocks(k, st, last, n);       /* one call for the last one or two */
     mac_finish(tag, st, pk);
     wb_memzero(st, sizeof(st));
+    wb_memzero(last, sizeof(last));
 }
 
 /* 0 if the tags are equal; no branch or early exit on their bytes. */
@@ -331,9 +340,6 @@ static int avx2_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t
 
 /* ------------------------------------------------------------ avx512 */
 
-/* XORing these with the keystream gives the keystream itself. */
-static const uint8_t zeros[OPEN_KS_MAX];
-
 /* Below this many bytes the stitched AVX2 pass is faster than the two
  * passes (bench_aead on AMD Zen 5: 256 B 3.7 vs 4.3 cycles/byte, even at
  * 576 B). */
@@ -352,34 +358,37 @@ static void avx512_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint
     seal_with(K_AVX512, dst, src, len, ad, ad_len, nonce, key);
 }
 
-/* The key block and up to OPEN_KS_MAX bytes of keystream in one ChaCha20
- * run, kept on the stack while the MAC runs; only a good tag lets it reach
- * dst. Longer data is decrypted after the check. */
+/* The key block and the keystream in one 32-block run (up to
+ * WIDE_KS - 64 bytes of data), kept on the stack while the MAC runs; only
+ * a good tag lets it reach dst. Longer data is decrypted after the check. */
+#define WIDE_KS 2048
+#define WIDE_GROUP 512
+
 static int avx512_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-                      size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
-                      const uint8_t key[AEAD_KEY_LEN])
+                       size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                       const uint8_t key[AEAD_KEY_LEN])
 {
-    uint8_t ks[OPEN_KS_MAX], iv[16], pk[PK_LEN], tag[AEAD_TAG_LEN];
-    size_t ct_len, head;
+    uint8_t ks[WIDE_KS], iv[16], tag[AEAD_TAG_LEN];
+    size_t ct_len, head, made;
     int bad;
 
     if (len < AEAD_TAG_LEN + SPLIT_MIN)
         return avx2_open(dst, src, len, ad, ad_len, nonce, key);
     ct_len = len - AEAD_TAG_LEN;
-    head = ct_len < OPEN_KS_MAX ? ct_len : OPEN_KS_MAX;
+    head = ct_len < WIDE_KS - KEY_BLOCK ? ct_len : WIDE_KS - KEY_BLOCK;
+    made = (KEY_BLOCK + head + WIDE_GROUP - 1) / WIDE_GROUP * WIDE_GROUP;
     make_iv(iv, 0, nonce);
-    chacha20_avx512_xor(ks, zeros, head, key, iv, pk);
-    mac(K_AVX512, tag, pk, ad, ad_len, src, ct_len);
+    chacha20_avx512_keystream(ks, KEY_BLOCK + head, key, iv);
+    mac(K_AVX512, tag, ks, ad, ad_len, src, ct_len);
     bad = tag_differs(tag, src + ct_len);
     if (!bad) {
-        xor_keystream(dst, src, ks, head);
+        xor_keystream(dst, src, ks + KEY_BLOCK, head);
         if (ct_len > head) {
             make_iv(iv, (uint32_t)(1 + head / KEY_BLOCK), nonce);
             chacha20_avx512_xor(dst + head, src + head, ct_len - head, key, iv, NULL);
         }
     }
-    wb_memzero(ks, head);
-    wb_memzero(pk, sizeof(pk));
+    wb_memzero(ks, made);
     wb_memzero(tag, sizeof(tag));
     return bad ? -EBADMSG : 0;
 }
