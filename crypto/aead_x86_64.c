@@ -7,18 +7,22 @@
  *           with mulx Poly1305 between its quarter rounds); batches of short
  *           packets use the multi-buffer kernel (8 blocks of any packets per
  *           run); lengths decide which path runs, never data;
- *   "avx512vl" (AVX-512F/VL on top of "avx2"): the same, with the stitched
- *           passes making 16 ChaCha20 blocks per run in ymm0..31 with
- *           vprold: on cores where a vector add takes 2 cycles (AMD Zen 5)
- *           eight blocks leave the vector units waiting on dependencies;
+ *   "avx512" (AVX-512F on top of "avx2"): from SPLIT_MIN bytes on, two
+ *           passes on the vector units: ChaCha20 32 blocks per run in
+ *           zmm0..31 (a 1420-byte packet and its key block in one run),
+ *           then the four-lane AVX2 Poly1305 (asm/poly1305_avx2.S); below
+ *           that, and for batches, as "avx2". On AMD Zen 5 a vector add
+ *           takes 2 cycles, which leaves the 8-block kernel waiting on its
+ *           dependencies and the stitched MAC's 14-cycle chain per block
+ *           the longest part of a packet; the two passes avoid both;
  *   "ssse3" (SSSE3): 4-block SSSE3 ChaCha20, then plain-mul Poly1305.
  *
  * Same construction as aead_portable.c (RFC 8439 §2.8): the Poly1305 key is
  * the first half of ChaCha20 block 0, the data is XORed from block 1, and
  * the tag covers AD || pad16 || ciphertext || pad16 || LE64(ad_len) ||
  * LE64(len). Open computes and compares the tag (constant time) before any
- * plaintext reaches dst: "avx2" keeps the keystream on the stack meanwhile
- * (up to OPEN_KS_MAX bytes; the rest is decrypted afterwards), "ssse3" does
+ * plaintext reaches dst: "avx2" and "avx512" keep the keystream on the
+ * stack meanwhile (up to 2 KiB; the rest is decrypted afterwards), "ssse3" does
  * so for short messages (OPEN_SHORT_MAX) and otherwise, like the batches,
  * makes the key block first and decrypts after the check. On a bad tag dst
  * is untouched. One-time keys, MAC states and kept keystream
