@@ -187,6 +187,12 @@ static void check_impl(const struct aead_impl *impl)
  * up (no scalar tail). h, r and the message are secret; one call over n
  * blocks must equal two calls over n/2 each (their reduced values). */
 __attribute__((sysv_abi)) void poly1305_avx2_blocks(uint64_t st[5], const uint8_t *m, size_t len);
+__attribute__((sysv_abi)) void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t len,
+                                                 const uint8_t key[32], const uint8_t iv[16],
+                                                 uint8_t pk[32]);
+__attribute__((sysv_abi)) void chacha20_ssse3_xor(uint8_t *dst, const uint8_t *src, size_t len,
+                                                  const uint8_t key[32], const uint8_t iv[16],
+                                                  uint8_t pk[32]);
 
 /* h mod 2^130 - 5, canonical, as two words and the top bits (no branch). */
 static void reduce(uint64_t out[3], const uint64_t st[5])
@@ -247,6 +253,38 @@ static void check_poly_avx2(void)
 }
 #endif
 
+#if defined(__x86_64__)
+/* The AVX2 ChaCha20 kernel alone (AVX2 only, which valgrind has): key, iv
+ * and data secret, every tail kernel and the main loop; it must agree with
+ * the SSSE3 kernel, keystream and Poly1305 key alike. */
+static void check_chacha_avx2(void)
+{
+    static uint8_t a[MAX_LEN], b[MAX_LEN];
+    static const size_t lens[] = { 0, 1, 63, 64, 65, 255, 256, 257, 448, 511, 512, 513, 1420, 4096 };
+    uint8_t s_key[32], iv[16] = { 0 }, pka[32], pkb[32];
+
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        size_t n = lens[i];
+
+        memcpy(s_key, key, sizeof(s_key));
+        memcpy(iv + 4, key + 8, 12);
+        SECRET(s_key, sizeof(s_key));
+        SECRET(iv, sizeof(iv));
+        SECRET(pt, n);
+        chacha20_avx2_xor(a, pt, n, s_key, iv, pka);
+        chacha20_ssse3_xor(b, pt, n, s_key, iv, pkb);
+        PUBLIC(a, n);
+        PUBLIC(b, n);
+        PUBLIC(pka, sizeof(pka));
+        PUBLIC(pkb, sizeof(pkb));
+        PUBLIC(pt, n);
+        CHECK(memcmp(a, b, n) == 0);
+        CHECK(memcmp(pka, pkb, sizeof(pka)) == 0);
+    }
+    printf("ran the AVX2 ChaCha20 kernel alone (%zu lengths)\n", sizeof(lens) / sizeof(lens[0]));
+}
+#endif
+
 /* Under valgrind, CPUID is valgrind's: it may not offer every extension the
  * host has, and the implementations that need one are then skipped. */
 static void print_cpu(const struct cpu_features *cpu)
@@ -288,6 +326,10 @@ int main(void)
         check_poly_avx2();
     else
         printf("SKIPPED the AVX2 Poly1305 kernel alone: no AVX2/BMI2\n");
+    if (cpu->avx2 && cpu->ssse3)
+        check_chacha_avx2();
+    else
+        printf("SKIPPED the AVX2 ChaCha20 kernel alone: no AVX2\n");
 #endif
     return check_summary();
 }
