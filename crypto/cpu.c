@@ -40,6 +40,7 @@ static struct cpu_features features;
 #define CPUID7_EBX_BMI2 (1u << 8)
 #define CPUID7_EBX_AVX512F (1u << 16)
 #define CPUID7_EBX_ADX (1u << 19)
+#define CPUID7_EBX_AVX512IFMA (1u << 21)
 #define CPUID7_EBX_AVX512VL (1u << 31)
 /* XCR0: SSE (1) and AVX (2) state; AVX-512 opmask (5), ZMM0-15 high (6), ZMM16-31 (7). */
 #define XCR0_YMM 0x06u
@@ -78,6 +79,7 @@ static void detect(struct cpu_features *f)
     f->adx = (ebx & CPUID7_EBX_ADX) != 0;
     f->avx512f = zmm_ok && (ebx & CPUID7_EBX_AVX512F) != 0;
     f->avx512vl = f->avx512f && (ebx & CPUID7_EBX_AVX512VL) != 0;
+    f->avx512ifma = f->avx512f && (ebx & CPUID7_EBX_AVX512IFMA) != 0;
 }
 #elif defined(__aarch64__) && defined(__linux__)
 static void detect(struct cpu_features *f)

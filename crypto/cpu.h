@@ -17,6 +17,7 @@ struct cpu_features {
     bool adx;
     bool avx512f;    /* and XCR0 opmask/ZMM bits 5,6,7 */
     bool avx512vl;
+    bool avx512ifma; /* VPMADD52LUQ/HUQ */
     bool neon;       /* aarch64 ASIMD */
 };
 
