@@ -291,6 +291,134 @@ FUNC_BEGIN(chacha20_avx512_keystream)
 FUNC_END(chacha20_avx512_keystream)
 
 /*
+ *   void chacha20_avx512_blocks32(uint8_t out[2048], const uint32_t in[16][32]);
+ *
+ * The multi-buffer kernel with 32 lanes (AVX-512F): CORE32Z's rounds with
+ * the state loaded instead of broadcast, lane j's word i at in[i][j], its
+ * keystream block at out + 64 j.
+ */
+.balign 32
+FUNC_BEGIN(chacha20_avx512_blocks32)
+    push %rbp
+    mov %rsp, %rbp
+    sub $4096, %rsp
+    orq $0, (%rsp)
+    sub $(WIDE_FRAME_END + 64 - 4096), %rsp
+    and $-64, %rsp
+    mov %rsp, FP
+    vmovdqu64 0(%rsi), %zmm0
+    vmovdqu64 64(%rsi), %zmm16
+    vmovdqu64 128(%rsi), %zmm1
+    vmovdqu64 192(%rsi), %zmm17
+    vmovdqu64 256(%rsi), %zmm2
+    vmovdqu64 320(%rsi), %zmm18
+    vmovdqu64 384(%rsi), %zmm3
+    vmovdqu64 448(%rsi), %zmm19
+    vmovdqu64 512(%rsi), %zmm4
+    vmovdqu64 576(%rsi), %zmm20
+    vmovdqu64 640(%rsi), %zmm5
+    vmovdqu64 704(%rsi), %zmm21
+    vmovdqu64 768(%rsi), %zmm6
+    vmovdqu64 832(%rsi), %zmm22
+    vmovdqu64 896(%rsi), %zmm7
+    vmovdqu64 960(%rsi), %zmm23
+    vmovdqu64 1024(%rsi), %zmm8
+    vmovdqu64 1088(%rsi), %zmm24
+    vmovdqu64 1152(%rsi), %zmm9
+    vmovdqu64 1216(%rsi), %zmm25
+    vmovdqu64 1280(%rsi), %zmm10
+    vmovdqu64 1344(%rsi), %zmm26
+    vmovdqu64 1408(%rsi), %zmm11
+    vmovdqu64 1472(%rsi), %zmm27
+    vmovdqu64 1536(%rsi), %zmm12
+    vmovdqu64 1600(%rsi), %zmm28
+    vmovdqu64 1664(%rsi), %zmm13
+    vmovdqu64 1728(%rsi), %zmm29
+    vmovdqu64 1792(%rsi), %zmm14
+    vmovdqu64 1856(%rsi), %zmm30
+    vmovdqu64 1920(%rsi), %zmm15
+    vmovdqu64 1984(%rsi), %zmm31
+    mov $10, %eax
+.balign 16
+1:
+    ZDROUND
+    dec %eax
+    jnz 1b
+    vpaddd 0(%rsi), %zmm0, %zmm0
+    vpaddd 64(%rsi), %zmm16, %zmm16
+    vpaddd 128(%rsi), %zmm1, %zmm1
+    vpaddd 192(%rsi), %zmm17, %zmm17
+    vpaddd 256(%rsi), %zmm2, %zmm2
+    vpaddd 320(%rsi), %zmm18, %zmm18
+    vpaddd 384(%rsi), %zmm3, %zmm3
+    vpaddd 448(%rsi), %zmm19, %zmm19
+    vpaddd 512(%rsi), %zmm4, %zmm4
+    vpaddd 576(%rsi), %zmm20, %zmm20
+    vpaddd 640(%rsi), %zmm5, %zmm5
+    vpaddd 704(%rsi), %zmm21, %zmm21
+    vpaddd 768(%rsi), %zmm6, %zmm6
+    vpaddd 832(%rsi), %zmm22, %zmm22
+    vpaddd 896(%rsi), %zmm7, %zmm7
+    vpaddd 960(%rsi), %zmm23, %zmm23
+    vpaddd 1024(%rsi), %zmm8, %zmm8
+    vpaddd 1088(%rsi), %zmm24, %zmm24
+    vpaddd 1152(%rsi), %zmm9, %zmm9
+    vpaddd 1216(%rsi), %zmm25, %zmm25
+    vpaddd 1280(%rsi), %zmm10, %zmm10
+    vpaddd 1344(%rsi), %zmm26, %zmm26
+    vpaddd 1408(%rsi), %zmm11, %zmm11
+    vpaddd 1472(%rsi), %zmm27, %zmm27
+    vpaddd 1536(%rsi), %zmm12, %zmm12
+    vpaddd 1600(%rsi), %zmm28, %zmm28
+    vpaddd 1664(%rsi), %zmm13, %zmm13
+    vpaddd 1728(%rsi), %zmm29, %zmm29
+    vpaddd 1792(%rsi), %zmm14, %zmm14
+    vpaddd 1856(%rsi), %zmm30, %zmm30
+    vpaddd 1920(%rsi), %zmm15, %zmm15
+    vpaddd 1984(%rsi), %zmm31, %zmm31
+    vmovdqa64 %zmm0, VZ + 0(FP)
+    vmovdqa64 %zmm1, VZ + 64(FP)
+    vmovdqa64 %zmm2, VZ + 128(FP)
+    vmovdqa64 %zmm3, VZ + 192(FP)
+    vmovdqa64 %zmm4, VZ + 256(FP)
+    vmovdqa64 %zmm5, VZ + 320(FP)
+    vmovdqa64 %zmm6, VZ + 384(FP)
+    vmovdqa64 %zmm7, VZ + 448(FP)
+    vmovdqa64 %zmm8, VZ + 512(FP)
+    vmovdqa64 %zmm9, VZ + 576(FP)
+    vmovdqa64 %zmm10, VZ + 640(FP)
+    vmovdqa64 %zmm11, VZ + 704(FP)
+    vmovdqa64 %zmm12, VZ + 768(FP)
+    vmovdqa64 %zmm13, VZ + 832(FP)
+    vmovdqa64 %zmm14, VZ + 896(FP)
+    vmovdqa64 %zmm15, VZ + 960(FP)
+    vmovdqa64 %zmm16, VZ + 1024 + 0(FP)
+    vmovdqa64 %zmm17, VZ + 1024 + 64(FP)
+    vmovdqa64 %zmm18, VZ + 1024 + 128(FP)
+    vmovdqa64 %zmm19, VZ + 1024 + 192(FP)
+    vmovdqa64 %zmm20, VZ + 1024 + 256(FP)
+    vmovdqa64 %zmm21, VZ + 1024 + 320(FP)
+    vmovdqa64 %zmm22, VZ + 1024 + 384(FP)
+    vmovdqa64 %zmm23, VZ + 1024 + 448(FP)
+    vmovdqa64 %zmm24, VZ + 1024 + 512(FP)
+    vmovdqa64 %zmm25, VZ + 1024 + 576(FP)
+    vmovdqa64 %zmm26, VZ + 1024 + 640(FP)
+    vmovdqa64 %zmm27, VZ + 1024 + 704(FP)
+    vmovdqa64 %zmm28, VZ + 1024 + 768(FP)
+    vmovdqa64 %zmm29, VZ + 1024 + 832(FP)
+    vmovdqa64 %zmm30, VZ + 1024 + 896(FP)
+    vmovdqa64 %zmm31, VZ + 1024 + 960(FP)
+.irp g, 0, 1, 2, 3
+    LOADZ \g
+    OUT8 2, (512*\g)
+.endr
+    WIPE_FRAME WIDE_FRAME_END, 1
+    mov %rbp, %rsp
+    pop %rbp
+    ret
+FUNC_END(chacha20_avx512_blocks32)
+
+/*
  *   void chacha20_avx2_blocks8(uint8_t out[512], const uint32_t in[16][8]);
  *
  * The multi-buffer kernel: eight independent blocks, lane j's input state

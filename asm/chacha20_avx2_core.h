@@ -437,6 +437,18 @@
     vmovdqa %ymm11, C11(FP)
 .endm
 
+/* Group g of finished words in VZ (feed-forward already added) into
+ * ymm0..15 and C10, C11 as OUT8 expects. Clobbers ymm0..15. */
+.macro LOADZ g
+.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15
+    vmovdqa WZ(\g, \i), %ymm\i
+.endr
+    vmovdqa WZ(\g, 10), %ymm10
+    vmovdqa WZ(\g, 11), %ymm11
+    vmovdqa %ymm10, C10(FP)
+    vmovdqa %ymm11, C11(FP)
+.endm
+
 /* The 32 blocks CORE32Z made, out as EMIT2's mode says (2048 bytes). */
 .macro OUT32 mode
 .irp g, 0, 1, 2, 3
