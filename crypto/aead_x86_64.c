@@ -11,10 +11,11 @@
  *           passes on the vector units: ChaCha20 32 blocks per run in
  *           zmm0..31 (a 1420-byte packet and its key block in one run),
  *           then the four-lane AVX2 Poly1305 (asm/poly1305_avx2.S); below
- *           that as "avx2"; batches through a 32-lane multi-buffer kernel. On AMD Zen 5 a vector add
- *           takes 2 cycles, which leaves the 8-block kernel waiting on its
- *           dependencies and the stitched MAC's 14-cycle chain per block
- *           the longest part of a packet; the two passes avoid both;
+ *           that as "avx2"; batches through a 32-lane multi-buffer
+ *           kernel. On AMD Zen 5 a vector add takes 2 cycles, which leaves
+ *           the 8-block kernel waiting on its dependencies and the
+ *           stitched MAC's 14-cycle chain per block the longest part of a
+ *           packet; the two passes avoid both;
  *   "ssse3" (SSSE3): 4-block SSSE3 ChaCha20, then plain-mul Poly1305.
  *
  * Same construction as aead_portable.c (RFC 8439 §2.8): the Poly1305 key is
