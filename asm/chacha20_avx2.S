@@ -43,6 +43,7 @@ RODATA
 
 .text
 
+LEAF_BEGIN   /* the local subroutines below push nothing */
 .balign 32
 .Lcore8:
     CORE8
@@ -154,6 +155,8 @@ RODATA
     xor %r10d, %r10d
     ret
 
+LEAF_END
+
 /* The entry's body: narrow (AVX2, 512-byte runs) or wide (AVX-512,
  * CORE32Z for 2048 bytes at a time). */
 .macro XOR_BODY wide
@@ -165,7 +168,10 @@ RODATA
     .set FRAME_SIZE, FRAME_END
 .endif
     push %rbp
+    UNWIND_PUSH(%rbp)
     mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
 .if \wide
     /* Over a page: touch it on the way down (Windows grows the stack
      * one guard page at a time). */
@@ -233,18 +239,23 @@ RODATA
     WIPE_FRAME FRAME_SIZE, \wide
     mov %rbp, %rsp
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     ret
 .endm
 
 .balign 32
 FUNC_BEGIN(chacha20_avx2_xor)
+    UNWIND_BEGIN(chacha20_avx2_xor)
     XOR_BODY 0
+    UNWIND_END
 FUNC_END(chacha20_avx2_xor)
 
 /* The same with 32-block runs: AVX-512F. */
 .balign 32
 FUNC_BEGIN(chacha20_avx512_xor)
+    UNWIND_BEGIN(chacha20_avx512_xor)
     XOR_BODY 1
+    UNWIND_END
 FUNC_END(chacha20_avx512_xor)
 
 /*
@@ -259,8 +270,12 @@ FUNC_END(chacha20_avx512_xor)
  */
 .balign 32
 FUNC_BEGIN(chacha20_avx512_keystream)
+    UNWIND_BEGIN(chacha20_avx512_keystream)
     push %rbp
+    UNWIND_PUSH(%rbp)
     mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
     sub $4096, %rsp
     orq $0, (%rsp)
     sub $(WIDE_FRAME_END + 64 - 4096), %rsp
@@ -287,7 +302,9 @@ FUNC_BEGIN(chacha20_avx512_keystream)
     WIPE_FRAME WIDE_FRAME_END, 1
     mov %rbp, %rsp
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     ret
+    UNWIND_END
 FUNC_END(chacha20_avx512_keystream)
 
 /*
@@ -299,8 +316,12 @@ FUNC_END(chacha20_avx512_keystream)
  */
 .balign 32
 FUNC_BEGIN(chacha20_avx512_blocks32)
+    UNWIND_BEGIN(chacha20_avx512_blocks32)
     push %rbp
+    UNWIND_PUSH(%rbp)
     mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
     sub $4096, %rsp
     orq $0, (%rsp)
     sub $(WIDE_FRAME_END + 64 - 4096), %rsp
@@ -415,7 +436,9 @@ FUNC_BEGIN(chacha20_avx512_blocks32)
     WIPE_FRAME WIDE_FRAME_END, 1
     mov %rbp, %rsp
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     ret
+    UNWIND_END
 FUNC_END(chacha20_avx512_blocks32)
 
 /*
@@ -429,8 +452,12 @@ FUNC_END(chacha20_avx512_blocks32)
 #define MB_FRAME_END 128            /* C8..C11 */
 .balign 32
 FUNC_BEGIN(chacha20_avx2_blocks8)
+    UNWIND_BEGIN(chacha20_avx2_blocks8)
     push %rbp
+    UNWIND_PUSH(%rbp)
     mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
     sub $(MB_FRAME_END + 64), %rsp
     and $-64, %rsp
     mov %rsp, FP
@@ -477,7 +504,9 @@ FUNC_BEGIN(chacha20_avx2_blocks8)
     WIPE_FRAME MB_FRAME_END
     mov %rbp, %rsp
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     ret
+    UNWIND_END
 FUNC_END(chacha20_avx2_blocks8)
 
 NOEXEC_STACK

@@ -168,6 +168,7 @@ RODATA
  * core4: 4 blocks from the counter at ST+48, which it advances by 4. Out as
  * OUT4 expects. Clobbers eax and every xmm register.
  */
+LEAF_BEGIN   /* the local subroutines below push nothing */
 .balign 32
 .Lcore4:
     movd ST + 48(%r11), %xmm12
@@ -336,10 +337,16 @@ RODATA
     movdqa %xmm4, INIT + 64 * \row + 48(%r11)
 .endm
 
+LEAF_END
+
 .balign 32
 FUNC_BEGIN(chacha20_ssse3_xor)
+    UNWIND_BEGIN(chacha20_ssse3_xor)
     push %rbp
+    UNWIND_PUSH(%rbp)
     mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
     sub $FRAME_ALLOC, %rsp
     and $-64, %rsp
     mov %rsp, %r11
@@ -422,7 +429,9 @@ FUNC_BEGIN(chacha20_ssse3_xor)
     pxor %xmm15, %xmm15
     mov %rbp, %rsp
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     ret
+    UNWIND_END
 FUNC_END(chacha20_ssse3_xor)
 
 NOEXEC_STACK

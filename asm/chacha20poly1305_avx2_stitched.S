@@ -46,7 +46,7 @@
 #define MACFINAL 800    /* the end of the MAC input */
 #define LEN 808         /* bytes (seal: data; open: keystream) still to make */
 #define ARGS 816
-#define SAVED_RSP 824
+#define SAVED_RSI 824      /* seal's rsi while MAC_AD borrows it */
 #define PAD16 832       /* a zero-padded partial block, the lengths block */
 #define MACSAVE 848     /* the ciphertext's MAC position while the AD's runs */
 #define MADE 856        /* bytes the first stretch made */
@@ -142,6 +142,7 @@ RODATA
 
 .text
 
+LEAF_BEGIN   /* the local subroutines below push nothing */
 .balign 32
 .Lcore8:
     CORE8
@@ -223,6 +224,8 @@ RODATA
     XOR_OR_COPY 0
     ret
 
+LEAF_END
+
 /* r, s1 and s from the key block at KS; h = 0. */
 .macro MAC_INIT
     mov KS(FP), T0
@@ -250,7 +253,7 @@ RODATA
     mov MP, MACSAVE(FP)
     mov A_AD(T0), MP
     mov A_ADLEN(T0), %rax
-    mov %rax, %rsi                  /* (seal: rsi is saved below) */
+    mov %rax, %rsi                  /* (seal: rsi is saved around this) */
     and $-16, %rax
     add MP, %rax
     mov %rax, MACEND(FP)
@@ -271,16 +274,22 @@ RODATA
 /* Frame, state, MAC bookkeeping; rdi = out, rsi = in. */
 .macro ENTER
     push %rbx
+    UNWIND_PUSH(%rbx)
     push %rbp
+    UNWIND_PUSH(%rbp)
     push %r12
+    UNWIND_PUSH(%r12)
     push %r13
+    UNWIND_PUSH(%r13)
     push %r14
+    UNWIND_PUSH(%r14)
     push %r15
-    mov %rsp, %rax
-    sub $FRAME_ALLOC, %rsp
-    and $-64, %rsp
-    mov %rsp, FP
-    mov %rax, SAVED_RSP(FP)
+    UNWIND_PUSH(%r15)
+    sub $FRAME_ALLOC, %rsp          /* rsp stays put from here on */
+    UNWIND_ALLOC(FRAME_ALLOC)
+    UNWIND_END_PROLOGUE
+    lea 63(%rsp), FP                /* the frame: 64-byte aligned within */
+    and $-64, FP
     mov %rdi, ARGS(FP)
     mov A_KEY(%rdi), %rax
     mov A_IV(%rdi), %rdx
@@ -358,15 +367,21 @@ RODATA
     mov H0, 0(T0)
     mov H1, 8(T0)
 
-    mov SAVED_RSP(FP), %rdx
     WIPE_FRAME FRAME_END
-    mov %rdx, %rsp
+    add $FRAME_ALLOC, %rsp
+    UNWIND_FREE(FRAME_ALLOC)
     pop %r15
+    UNWIND_POP(%r15)
     pop %r14
+    UNWIND_POP(%r14)
     pop %r13
+    UNWIND_POP(%r13)
     pop %r12
+    UNWIND_POP(%r12)
     pop %rbp
+    UNWIND_POP(%rbp)
     pop %rbx
+    UNWIND_POP(%rbx)
     xor %eax, %eax
     xor %edx, %edx
     xor %r8d, %r8d
@@ -386,6 +401,7 @@ RODATA
 
 .balign 32
 FUNC_BEGIN(chacha20poly1305_avx2_seal)
+    UNWIND_BEGIN(chacha20poly1305_avx2_seal)
     ENTER
     mov ARGS(FP), %rax
     mov A_IN(%rax), %rsi
@@ -403,9 +419,9 @@ FUNC_BEGIN(chacha20poly1305_avx2_seal)
     call .Lstretch_ks
     mov T2, MADE(FP)
     MAC_INIT
-    push %rsi
+    mov %rsi, SAVED_RSI(FP)
     MAC_AD
-    pop %rsi
+    mov SAVED_RSI(FP), %rsi
     mov MADE(FP), T1
     sub $64, T1
     cmp LEN(FP), T1
@@ -435,10 +451,12 @@ FUNC_BEGIN(chacha20poly1305_avx2_seal)
     call .Lxor_ks
 3:
     LEAVE
+    UNWIND_END
 FUNC_END(chacha20poly1305_avx2_seal)
 
 .balign 32
 FUNC_BEGIN(chacha20poly1305_avx2_open)
+    UNWIND_BEGIN(chacha20poly1305_avx2_open)
     ENTER
     addq $64, LEN(FP)               /* the keystream includes the key block */
     mov ARGS(FP), %rax
@@ -482,6 +500,7 @@ FUNC_BEGIN(chacha20poly1305_avx2_open)
     call .Lcopy_ks
 3:
     LEAVE
+    UNWIND_END
 FUNC_END(chacha20poly1305_avx2_open)
 
 NOEXEC_STACK

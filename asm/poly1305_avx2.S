@@ -326,15 +326,24 @@ RODATA
 
 .balign 32
 FUNC_BEGIN(poly1305_avx2_blocks)
+    UNWIND_BEGIN(poly1305_avx2_blocks)
     cmp $(16 * MIN_BLOCKS), %rdx
     jb poly1305_x86_64_blocks_mulx   /* args as they are */
     push %rbp
-    mov %rsp, %rbp
+    UNWIND_PUSH(%rbp)
     push %rbx
+    UNWIND_PUSH(%rbx)
     push %r12
+    UNWIND_PUSH(%r12)
     push %r13
+    UNWIND_PUSH(%r13)
     push %r14
+    UNWIND_PUSH(%r14)
     push %r15
+    UNWIND_PUSH(%r15)
+    mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
     sub $(FRAME + 64 + 32), %rsp
     and $-32, %rsp
     mov %rdx, LEN
@@ -464,16 +473,18 @@ FUNC_BEGIN(poly1305_avx2_blocks)
     xor %r11d, %r11d
     mov LEN, %rdx
     and $48, %edx                    /* the blocks after the last group */
-    lea -40(%rbp), %rsp
+    mov %rbp, %rsp
     pop %r15
     pop %r14
     pop %r13
     pop %r12
     pop %rbx
     pop %rbp
+    UNWIND_POP_FRAME(%rbp)
     test %rdx, %rdx
     jnz poly1305_x86_64_blocks_mulx
     ret
+    UNWIND_END
 FUNC_END(poly1305_avx2_blocks)
 
 NOEXEC_STACK

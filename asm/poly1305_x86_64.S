@@ -36,20 +36,33 @@
 
 .macro SAVE
     push %rbx
+    UNWIND_PUSH(%rbx)
     push %rbp
+    UNWIND_PUSH(%rbp)
     push %r12
+    UNWIND_PUSH(%r12)
     push %r13
+    UNWIND_PUSH(%r13)
     push %r14
+    UNWIND_PUSH(%r14)
     push %r15
+    UNWIND_PUSH(%r15)
+    UNWIND_END_PROLOGUE
 .endm
 
 .macro RESTORE
     pop %r15
+    UNWIND_POP(%r15)
     pop %r14
+    UNWIND_POP(%r14)
     pop %r13
+    UNWIND_POP(%r13)
     pop %r12
+    UNWIND_POP(%r12)
     pop %rbp
+    UNWIND_POP(%rbp)
     pop %rbx
+    UNWIND_POP(%rbx)
 .endm
 
 /* Callee-saved registers come back from the stack; clear the scratch ones
@@ -94,6 +107,7 @@
 
 .balign 32
 FUNC_BEGIN(poly1305_x86_64_blocks_mulx)
+    UNWIND_BEGIN(poly1305_x86_64_blocks_mulx)
     SAVE
     LOAD_STATE
     test %rcx, %rcx
@@ -131,10 +145,12 @@ FUNC_BEGIN(poly1305_x86_64_blocks_mulx)
     mov H2, 16(%rdi)
 2:
     WIPE_AND_RETURN
+    UNWIND_END
 FUNC_END(poly1305_x86_64_blocks_mulx)
 
 .balign 32
 FUNC_BEGIN(poly1305_x86_64_blocks)
+    UNWIND_BEGIN(poly1305_x86_64_blocks)
     SAVE
     LOAD_STATE
     test %rcx, %rcx
@@ -177,6 +193,7 @@ FUNC_BEGIN(poly1305_x86_64_blocks)
     mov H2, 16(%rdi)
 2:
     WIPE_AND_RETURN
+    UNWIND_END
 FUNC_END(poly1305_x86_64_blocks)
 
 NOEXEC_STACK

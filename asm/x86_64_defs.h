@@ -34,4 +34,49 @@
 #define NOEXEC_STACK
 #endif
 
+/*
+ * Unwind information, so debuggers, profilers and exception dispatch can
+ * walk through the kernels: CFI on ELF, SEH (.pdata/.xdata) on PE-COFF.
+ * Between UNWIND_BEGIN and UNWIND_END_PROLOGUE a function may only push
+ * registers (UNWIND_PUSH after each), make the frame register a copy of
+ * rsp right after its pushes (UNWIND_FRAME), and allocate a fixed size
+ * (UNWIND_ALLOC); rsp may change in the body only if a frame register was
+ * set. The epilogue says what it undoes, so a profiler's sample there
+ * unwinds right too: UNWIND_FREE(n), UNWIND_POP(reg) after each pop, and
+ * UNWIND_POP_FRAME after the last pop when that pops the frame register.
+ * Local subroutines that push nothing sit between LEAF_BEGIN and LEAF_END
+ * (CFI only: SEH treats a function without an entry as a leaf).
+ */
+#ifdef __ELF__
+#define UNWIND_BEGIN(name) .cfi_startproc
+#define UNWIND_PUSH(reg)                                                                           \
+    .cfi_adjust_cfa_offset 8;                                                                      \
+    .cfi_rel_offset reg, 0
+#define UNWIND_FRAME(reg) .cfi_def_cfa_register reg
+#define UNWIND_ALLOC(n) .cfi_adjust_cfa_offset n
+#define UNWIND_END_PROLOGUE
+#define UNWIND_FREE(n) .cfi_adjust_cfa_offset -(n)
+#define UNWIND_POP(reg)                                                                            \
+    .cfi_adjust_cfa_offset -8;                                                                     \
+    .cfi_restore reg
+#define UNWIND_POP_FRAME(reg)                                                                      \
+    .cfi_def_cfa %rsp, 8;                                                                          \
+    .cfi_restore reg
+#define UNWIND_END .cfi_endproc
+#define LEAF_BEGIN .cfi_startproc
+#define LEAF_END .cfi_endproc
+#else
+#define UNWIND_BEGIN(name) .seh_proc name
+#define UNWIND_PUSH(reg) .seh_pushreg reg
+#define UNWIND_FRAME(reg) .seh_setframe reg, 0
+#define UNWIND_ALLOC(n) .seh_stackalloc n
+#define UNWIND_END_PROLOGUE .seh_endprologue
+#define UNWIND_FREE(n)
+#define UNWIND_POP(reg)
+#define UNWIND_POP_FRAME(reg)
+#define UNWIND_END .seh_endproc
+#define LEAF_BEGIN
+#define LEAF_END
+#endif
+
 #endif
