@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_poly1305_avx2.c - the AVX2 Poly1305 block function
- * (asm/poly1305_avx2.S) against the scalar mulx one it stands in for
- * (asm/poly1305_x86_64.S), both on the same state st = h0 h1 h2 r0 r1:
+ * test_poly1305_vec.c - the vector Poly1305 block functions, each against
+ * the scalar mulx one they stand in for (asm/poly1305_x86_64.S), all on
+ * the same state st = h0 h1 h2 r0 r1. The kernels, one table row each:
+ *   avx2        asm/poly1305_avx2.S       (AVX2, BMI2, ADX)
+ *   avx512ifma  asm/poly1305_avx512ifma.S (AVX-512F, AVX-512IFMA, BMI2,
+ *                                          ADX)
+ * For each kernel the CPU can run:
  *   - every block count 0..300 and random counts up to 4096 blocks, from
  *     random and extreme accumulators (0, all ones with h2 = 7, values
  *     around p and 2p) with random and extreme keys and messages (all 0xff,
  *     all zero), at odd alignments and with a stray partial block in len;
  *     the results must agree mod 2^130 - 5, keep h2 < 8 and leave r alone;
- *   - a message that ends at a page followed by an inaccessible one (Linux),
- *     so a read past the last whole block faults;
+ *   - messages that end where an inaccessible page begins, and (Linux)
+ *     that begin where one ends, so a read past the last whole block or
+ *     before the first faults;
+ *   - the final fold's carry through both low words (r = 1, sums just
+ *     past 2^130 with the low 128 bits all ones);
  *   - whole Poly1305 tags: the RFC 8439 A.3 vectors that end on a whole
  *     block, and long messages (RFC 8439 keys, the A.3 messages repeated,
  *     random data fed in random runs through several calls) against
  *     libsodium's crypto_onetimeauth.
- * Returns 77 (skip) where the kernel is not built (not x86-64) or the CPU
- * lacks AVX2, BMI2 or ADX.
+ * A kernel the CPU lacks is reported SKIPPED; the program returns 77
+ * (skip) when no kernel can run, or where they are not built (not
+ * x86-64).
  *
  * Randomness is a fixed-seed generator: a failure reproduces.
  */
@@ -23,6 +31,7 @@
 
 #if defined(__x86_64__)
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -39,7 +48,34 @@
 #define SYSV __attribute__((sysv_abi))
 
 SYSV void poly1305_avx2_blocks(uint64_t st[5], const uint8_t *m, size_t len);
+SYSV void poly1305_avx512ifma_blocks(uint64_t st[5], const uint8_t *m, size_t len);
 SYSV void poly1305_x86_64_blocks_mulx(uint64_t st[5], const uint8_t *m, size_t len);
+
+typedef void (SYSV *blocks_fn)(uint64_t st[5], const uint8_t *m, size_t len);
+
+static bool has_avx2(const struct cpu_features *f)
+{
+    return f->avx2 && f->bmi2 && f->adx;
+}
+
+static bool has_avx512ifma(const struct cpu_features *f)
+{
+    return f->avx512f && f->avx512ifma && f->bmi2 && f->adx;
+}
+
+static const struct kernel {
+    const char *name;
+    blocks_fn blocks;
+    bool (*usable)(const struct cpu_features *f);
+    const char *needs;
+} kernels[] = {
+    { "avx2", poly1305_avx2_blocks, has_avx2, "AVX2, BMI2, ADX" },
+    { "avx512ifma", poly1305_avx512ifma_blocks, has_avx512ifma,
+      "AVX-512F, AVX-512IFMA, BMI2, ADX" },
+};
+
+/* The kernel under test. */
+static blocks_fn vec_blocks;
 
 #define BLOCK 16
 #define MAX_BLOCKS 4096
@@ -171,7 +207,7 @@ static int diff_run(const uint64_t start[5], const uint8_t *m, size_t len)
 
     memcpy(a, start, sizeof(a));
     memcpy(b, start, sizeof(b));
-    poly1305_avx2_blocks(a, m, len);
+    vec_blocks(a, m, len);
     poly1305_x86_64_blocks_mulx(b, m, len);
     reduce_canonical(ca, a);
     reduce_canonical(cb, b);
@@ -216,62 +252,71 @@ static void test_random_lengths(void)
 }
 
 /*
- * A carry the random cases never reach. With r = 1 and h = 0 the lanes
- * only add: at 20 blocks of zeros but for the last one m, each lane holds
- * five blocks, folded once on the way (5 2^128 - (2^130 - 5)), so the
- * lanes sum to 2^130 + 20 + m. m = 2^128 - 25 + d (d < 5) puts that sum
- * just below 2^130 + 2^128 with its low 128 bits all ones, where folding
- * the bits from 2^130 up back in carries through both low words. The
- * other counts are the same message with more zero blocks in front.
+ * A carry the random cases never reach: the fold of the bits from 2^130
+ * up after the lane sum, carried through both low words. With r = 1 and
+ * h = 0 the lanes only add, each folded now and then on the way (k blocks
+ * of zeros hold k 2^128, 4 2^128 = 2^130 = 5), so the lanes sum to
+ * A 2^128 + B with A above 3 and B small; a last block m = 2^128 - c with
+ * c = B + 1 makes the low 128 bits all ones. B depends on how a kernel
+ * spreads the blocks over its lanes, so every c up to 41 is tried: the
+ * AVX2 kernel (four lanes) needs c = 21..25 at 20..36 blocks, the IFMA one
+ * (eight lanes, the first group short) c = 1 at 9..24 blocks, c = 6, 11,
+ * .. 31 at 25..30 and c = 41 at 36..56.
  */
 static void test_fold_carry(void)
 {
-    static const unsigned counts[] = { 20, 21, 23, 24, 28, 36 };
-    uint8_t m[36 * BLOCK];
+    static const unsigned counts[] = { 9, 16, 20, 21, 23, 24, 25, 27, 28, 30, 36, 40, 48, 56 };
+    uint8_t m[56 * BLOCK];
 
-    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-        for (unsigned d = 0; d < 8; d++) {
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        for (unsigned c = 0; c <= 41; c++) {
             uint64_t st[5] = { 0, 0, 0, 1, 0 };
-            uint8_t *last = m + (counts[c] - 1) * BLOCK;
+            uint8_t *last = m + (counts[i] - 1) * BLOCK;
 
             memset(m, 0, sizeof(m));
-            store64_le(last, ~0ull - 24 + d);
-            store64_le(last + 8, ~0ull);
-            diff_run(st, m, counts[c] * BLOCK);
+            store64_le(last, 0ull - c);
+            store64_le(last + 8, c ? ~0ull : 0);
+            diff_run(st, m, counts[i] * BLOCK);
         }
     }
 }
 
-/* The last whole block ends where an inaccessible page begins. */
-static void test_page_end(void)
+/* Messages that end where an inaccessible page begins, and that begin
+ * where one ends (a kernel that reads a whole group around a short first
+ * one must not touch the bytes before m). */
+static void test_page_ends(void)
 {
 #if defined(__linux__)
     long page = sysconf(_SC_PAGESIZE);
     size_t span = (size_t)page * 4;
-    uint8_t *map = mmap(NULL, span + (size_t)page, PROT_READ | PROT_WRITE,
+    uint8_t *map = mmap(NULL, span + 2 * (size_t)page, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     CHECK(map != MAP_FAILED);
     if (map == MAP_FAILED)
         return;
-    CHECK(mprotect(map + span, (size_t)page, PROT_NONE) == 0);
+    CHECK(mprotect(map, (size_t)page, PROT_NONE) == 0);
+    CHECK(mprotect(map + (size_t)page + span, (size_t)page, PROT_NONE) == 0);
     for (size_t nb = 0; nb <= 260; nb += 1 + nb / 16) {
-        uint8_t *m = map + span - nb * BLOCK;
+        uint8_t *end = map + (size_t)page + span - nb * BLOCK;
+        uint8_t *start = map + (size_t)page;
         uint64_t st[5];
 
         pick_h(st, (unsigned)nb);
         pick_r(st, 0);
-        fill(m, nb * BLOCK);
-        diff_run(st, m, nb * BLOCK);
+        fill(end, nb * BLOCK);
+        diff_run(st, end, nb * BLOCK);
+        fill(start, nb * BLOCK);
+        diff_run(st, start, nb * BLOCK + BLOCK - 1);
     }
-    munmap(map, span + (size_t)page);
+    munmap(map, span + 2 * (size_t)page);
 #endif
 }
 
-/* tag = (h mod p + s) mod 2^128 after the AVX2 function on whole blocks,
+/* tag = (h mod p + s) mod 2^128 after the kernel on whole blocks,
  * the message fed in runs of random length (chunks != 0) or in one call. */
-static void avx2_tag(uint8_t tag[16], const uint8_t key[32], const uint8_t *m, size_t len,
-                     int chunks)
+static void vec_tag(uint8_t tag[16], const uint8_t key[32], const uint8_t *m, size_t len,
+                    int chunks)
 {
     uint64_t st[5] = { 0 }, c[3];
     u128 t;
@@ -282,7 +327,7 @@ static void avx2_tag(uint8_t tag[16], const uint8_t key[32], const uint8_t *m, s
 
         if (n > len)
             n = len;
-        poly1305_avx2_blocks(st, m, n);
+        vec_blocks(st, m, n);
         CHECK(st[2] < 8);
         m += n;
         len -= n;
@@ -336,7 +381,7 @@ static void test_rfc_a3(void)
         check_unhex(key, sizeof(key), v[i].key);
         check_unhex(want, sizeof(want), v[i].tag);
         CHECK(n % BLOCK == 0);
-        avx2_tag(tag, key, msg, n, 0);
+        vec_tag(tag, key, msg, n, 0);
         CHECK_EQ_MEM(tag, want, 16);
         crypto_onetimeauth(ref, msg, n, key);
         CHECK_EQ_MEM(ref, want, 16);
@@ -345,7 +390,7 @@ static void test_rfc_a3(void)
         for (size_t reps = 1; reps * n <= sizeof(longmsg); reps = reps * 3 + 1) {
             for (size_t j = 0; j < reps; j++)
                 memcpy(longmsg + j * n, msg, n);
-            avx2_tag(tag, key, longmsg, reps * n, 0);
+            vec_tag(tag, key, longmsg, reps * n, 0);
             crypto_onetimeauth(ref, longmsg, reps * n, key);
             CHECK_EQ_MEM(tag, ref, 16);
         }
@@ -375,27 +420,47 @@ static void test_long_tags(void)
             fill(key, sizeof(key));
         pick_msg(m, len, iter);
         crypto_onetimeauth(ref, m, len, key);
-        avx2_tag(tag, key, m, len, (int)(iter & 1));
+        vec_tag(tag, key, m, len, (int)(iter & 1));
         CHECK_EQ_MEM(tag, ref, 16);
     }
+}
+
+/* Every test above with one kernel. */
+static void test_kernel(const struct kernel *k)
+{
+    unsigned long passed = check_passed, failed = check_failed;
+
+    vec_blocks = k->blocks;
+    test_sweep();
+    test_random_lengths();
+    test_fold_carry();
+    test_page_ends();
+    test_rfc_a3();
+    test_long_tags();
+    printf("test_poly1305_vec: %s: %lu passed, %lu failed\n", k->name, check_passed - passed,
+           check_failed - failed);
 }
 
 int main(void)
 {
     const struct cpu_features *f = cpu_features_get();
+    unsigned ran = 0;
 
-    if (!f->avx2 || !f->bmi2 || !f->adx) {
-        printf("test_poly1305_avx2: CPU lacks AVX2, BMI2 or ADX, skipped\n");
-        return 77;
-    }
     if (sodium_init() < 0)
         return 1;
-    test_sweep();
-    test_random_lengths();
-    test_fold_carry();
-    test_page_end();
-    test_rfc_a3();
-    test_long_tags();
+    for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+        if (!kernels[i].usable(f)) {
+            printf("test_poly1305_vec: %s: SKIPPED (CPU lacks %s)\n", kernels[i].name,
+                   kernels[i].needs);
+            continue;
+        }
+        test_kernel(&kernels[i]);
+        ran++;
+    }
+    if (ran == 0) {
+        printf("test_poly1305_vec: no kernel can run here, skipped\n");
+        return 77;
+    }
     return check_summary();
 }
 
@@ -403,7 +468,7 @@ int main(void)
 
 int main(void)
 {
-    printf("test_poly1305_avx2: not x86-64, nothing to test, skipped\n");
+    printf("test_poly1305_vec: not x86-64, nothing to test, skipped\n");
     return 77;
 }
 
