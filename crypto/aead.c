@@ -25,7 +25,8 @@
  * Kernels from asm/ ("avx512", "avx2", "ssse3", "neon") go above portable. */
 #if defined(WB_ASM_X86_64)
 /* crypto/aead_x86_64.c, over the kernels in asm/. */
-extern const struct aead_impl aead_avx512_impl, aead_avx2_impl, aead_ssse3_impl;
+extern const struct aead_impl aead_avx512ifma_impl, aead_avx512_impl, aead_avx2_impl,
+    aead_ssse3_impl;
 #endif
 
 #if defined(WB_ASM_AARCH64)
@@ -35,6 +36,7 @@ extern const struct aead_impl aead_neon_impl;
 
 static const struct aead_impl *const impls[] = {
 #if defined(WB_ASM_X86_64)
+    &aead_avx512ifma_impl,
     &aead_avx512_impl,
     &aead_avx2_impl,
     &aead_ssse3_impl,

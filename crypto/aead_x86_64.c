@@ -16,6 +16,9 @@
  *           the 8-block kernel waiting on its dependencies and the
  *           stitched MAC's 14-cycle chain per block the longest part of a
  *           packet; the two passes avoid both;
+ *   "avx512ifma" (and AVX-512 IFMA): "avx512" with the eight-lane vpmadd52
+ *           Poly1305 (asm/poly1305_avx512ifma.S), two passes from
+ *           SPLIT_MIN_IFMA bytes on;
  *   "ssse3" (SSSE3): 4-block SSSE3 ChaCha20, then plain-mul Poly1305.
  *
  * Same construction as aead_portable.c (RFC 8439 §2.8): the Poly1305 key is
@@ -73,6 +76,9 @@ SYSV void poly1305_x86_64_blocks(uint64_t st[5], const uint8_t *m, size_t len);
 /* asm/poly1305_avx2.S: the same, four lanes of vpmuludq from 20 blocks on
  * (shorter inputs and the last 0..3 blocks go to the mulx function). */
 SYSV void poly1305_avx2_blocks(uint64_t st[5], const uint8_t *m, size_t len);
+/* asm/poly1305_avx512ifma.S: the same, eight lanes of vpmadd52 from 8 blocks
+ * on (AVX-512F + IFMA; shorter inputs go to the mulx function). */
+SYSV void poly1305_avx512ifma_blocks(uint64_t st[5], const uint8_t *m, size_t len);
 
 /* asm/chacha20poly1305_avx2_stitched.S: ChaCha20 and the whole MAC in one
  * pass (offsets fixed in the asm). */
@@ -98,7 +104,7 @@ SYSV void chacha20poly1305_avx2_open(const struct stitch_args *a);
 
 /* Which kernels an entry uses; a constant in each entry's functions, so
  * the helpers below inline to direct calls. */
-enum kernels { K_SSSE3, K_AVX2, K_AVX512 };
+enum kernels { K_SSSE3, K_AVX2, K_AVX512, K_IFMA };   /* K_AVX512 up: zmm ChaCha20 */
 
 #define PK_LEN 32
 #define MAC_BLOCK 16
@@ -106,7 +112,7 @@ enum kernels { K_SSSE3, K_AVX2, K_AVX512 };
 INLINE void stream(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
                    const uint8_t key[AEAD_KEY_LEN], const uint8_t iv[16], uint8_t pk[PK_LEN])
 {
-    if (k == K_AVX512)
+    if (k >= K_AVX512)
         chacha20_avx512_xor(dst, src, len, key, iv, pk);
     else if (k == K_AVX2)
         chacha20_avx2_xor(dst, src, len, key, iv, pk);
@@ -116,7 +122,9 @@ INLINE void stream(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
 
 INLINE void mac_blocks(enum kernels k, uint64_t st[5], const uint8_t *m, size_t len)
 {
-    if (k == K_AVX512)
+    if (k == K_IFMA)
+        poly1305_avx512ifma_blocks(st, m, len);
+    else if (k == K_AVX512)
         poly1305_avx2_blocks(st, m, len);
     else if (k == K_AVX2)
         poly1305_x86_64_blocks_mulx(st, m, len);
@@ -349,20 +357,22 @@ static int avx2_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t
 
 /* Below this many bytes the stitched AVX2 pass is faster than the two
  * passes (bench_aead on AMD Zen 5: 256 B 3.7 vs 4.3 cycles/byte, even at
- * 576 B). */
+ * 576 B); with the IFMA MAC from 448 B on (384 B: even). */
 #define SPLIT_MIN 512
+#define SPLIT_MIN_IFMA 448
+#define split_min(k) ((k) == K_IFMA ? SPLIT_MIN_IFMA : SPLIT_MIN)
 
 /* Two passes, each on the vector units: ChaCha20 with 32-block runs, then
- * the four-lane Poly1305. */
-static void avx512_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-                        size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
-                        const uint8_t key[AEAD_KEY_LEN])
+ * the vector Poly1305 (k: AVX2 or IFMA). */
+INLINE void wide_seal(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
+                      const uint8_t *ad, size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                      const uint8_t key[AEAD_KEY_LEN])
 {
-    if (len < SPLIT_MIN) {
+    if (len < split_min(k)) {
         avx2_seal(dst, src, len, ad, ad_len, nonce, key);
         return;
     }
-    seal_with(K_AVX512, dst, src, len, ad, ad_len, nonce, key);
+    seal_with(k, dst, src, len, ad, ad_len, nonce, key);
 }
 
 /* The key block and the keystream in one 32-block run (up to
@@ -371,22 +381,22 @@ static void avx512_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint
 #define WIDE_KS 2048
 #define WIDE_GROUP 512
 
-static int avx512_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-                       size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
-                       const uint8_t key[AEAD_KEY_LEN])
+INLINE int wide_open(enum kernels k, uint8_t *dst, const uint8_t *src, size_t len,
+                     const uint8_t *ad, size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t key[AEAD_KEY_LEN])
 {
     uint8_t ks[WIDE_KS], iv[16], tag[AEAD_TAG_LEN];
     size_t ct_len, head, made;
     int bad;
 
-    if (len < AEAD_TAG_LEN + SPLIT_MIN)
+    if (len < AEAD_TAG_LEN + split_min(k))
         return avx2_open(dst, src, len, ad, ad_len, nonce, key);
     ct_len = len - AEAD_TAG_LEN;
     head = ct_len < WIDE_KS - KEY_BLOCK ? ct_len : WIDE_KS - KEY_BLOCK;
     made = (KEY_BLOCK + head + WIDE_GROUP - 1) / WIDE_GROUP * WIDE_GROUP;
     make_iv(iv, 0, nonce);
     chacha20_avx512_keystream(ks, KEY_BLOCK + head, key, iv);
-    mac(K_AVX512, tag, ks, ad, ad_len, src, ct_len);
+    mac(k, tag, ks, ad, ad_len, src, ct_len);
     bad = tag_differs(tag, src + ct_len);
     if (!bad) {
         xor_keystream(dst, src, ks + KEY_BLOCK, head);
@@ -398,6 +408,34 @@ static int avx512_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8
     wb_memzero(ks, made);
     wb_memzero(tag, sizeof(tag));
     return bad ? -EBADMSG : 0;
+}
+
+static void avx512_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                        size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                        const uint8_t key[AEAD_KEY_LEN])
+{
+    wide_seal(K_AVX512, dst, src, len, ad, ad_len, nonce, key);
+}
+
+static int avx512_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                       size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                       const uint8_t key[AEAD_KEY_LEN])
+{
+    return wide_open(K_AVX512, dst, src, len, ad, ad_len, nonce, key);
+}
+
+static void ifma_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                      size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                      const uint8_t key[AEAD_KEY_LEN])
+{
+    wide_seal(K_IFMA, dst, src, len, ad, ad_len, nonce, key);
+}
+
+static int ifma_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+                     size_t ad_len, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t key[AEAD_KEY_LEN])
+{
+    return wide_open(K_IFMA, dst, src, len, ad, ad_len, nonce, key);
 }
 
 /* ------------------------------------------------------------ batches */
@@ -495,8 +533,9 @@ static void mb_flush(struct mb *mb)
         mb_run(mb);
 }
 
-INLINE void seal_chunk(bool wide, struct aead_op *ops, size_t n)
+INLINE void seal_chunk(enum kernels k, struct aead_op *ops, size_t n)
 {
+    const bool wide = k >= K_AVX512;
     const size_t max_len = wide ? MB_MAX_LEN_WIDE : MB_MAX_LEN;
     uint8_t pk[MB_CHUNK][PK_LEN];
     size_t data_len[MB_CHUNK];
@@ -511,7 +550,7 @@ INLINE void seal_chunk(bool wide, struct aead_op *ops, size_t n)
 
             aead_nonce_from_counter(nonce, ops[i].counter);
             if (wide)
-                avx512_seal(ops[i].dst, ops[i].src, ops[i].len, NULL, 0, nonce, ops[i].key);
+                wide_seal(k, ops[i].dst, ops[i].src, ops[i].len, NULL, 0, nonce, ops[i].key);
             else
                 avx2_seal(ops[i].dst, ops[i].src, ops[i].len, NULL, 0, nonce, ops[i].key);
             continue;
@@ -522,14 +561,15 @@ INLINE void seal_chunk(bool wide, struct aead_op *ops, size_t n)
     mb_flush(&mb);
     for (size_t i = 0; i < n; i++)
         if (ops[i].len <= max_len)
-            mac(wide ? K_AVX512 : K_AVX2, ops[i].dst + ops[i].len, pk[i], NULL, 0, ops[i].dst,
+            mac(k, ops[i].dst + ops[i].len, pk[i], NULL, 0, ops[i].dst,
                 ops[i].len);
     wb_memzero(pk, sizeof(pk));
     wb_memzero(&mb, sizeof(mb));
 }
 
-INLINE void open_chunk(bool wide, struct aead_op *ops, size_t n)
+INLINE void open_chunk(enum kernels k, struct aead_op *ops, size_t n)
 {
+    const bool wide = k >= K_AVX512;
     const size_t max_len = wide ? MB_MAX_LEN_WIDE : MB_MAX_LEN;
     uint8_t pk[MB_CHUNK][PK_LEN], tag[AEAD_TAG_LEN];
     size_t data_len[MB_CHUNK];
@@ -545,8 +585,8 @@ INLINE void open_chunk(bool wide, struct aead_op *ops, size_t n)
             uint8_t nonce[AEAD_NONCE_LEN];
 
             aead_nonce_from_counter(nonce, ops[i].counter);
-            ops[i].result = wide ? avx512_open(ops[i].dst, ops[i].src, ops[i].len, NULL, 0,
-                                               nonce, ops[i].key)
+            ops[i].result = wide ? wide_open(k, ops[i].dst, ops[i].src, ops[i].len, NULL, 0,
+                                             nonce, ops[i].key)
                                  : avx2_open(ops[i].dst, ops[i].src, ops[i].len, NULL, 0,
                                              nonce, ops[i].key);
             continue;
@@ -557,7 +597,7 @@ INLINE void open_chunk(bool wide, struct aead_op *ops, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (ops[i].len < AEAD_TAG_LEN || data_len[i] > max_len)
             continue;
-        mac(wide ? K_AVX512 : K_AVX2, tag, pk[i], NULL, 0, ops[i].src, data_len[i]);
+        mac(k, tag, pk[i], NULL, 0, ops[i].src, data_len[i]);
         if (!tag_differs(tag, ops[i].src + data_len[i])) {
             ops[i].result = 0;
             mb_add_data(&mb, i);
@@ -572,25 +612,25 @@ INLINE void open_chunk(bool wide, struct aead_op *ops, size_t n)
 static void avx2_seal_batch(struct aead_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i += MB_CHUNK)
-        seal_chunk(false, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+        seal_chunk(K_AVX2, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
 }
 
 static void avx2_open_batch(struct aead_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i += MB_CHUNK)
-        open_chunk(false, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+        open_chunk(K_AVX2, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
 }
 
 static void avx512_seal_batch(struct aead_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i += MB_CHUNK)
-        seal_chunk(true, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+        seal_chunk(K_AVX512, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
 }
 
 static void avx512_open_batch(struct aead_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i += MB_CHUNK)
-        open_chunk(true, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+        open_chunk(K_AVX512, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
 }
 
 /* ChaCha20: AVX2 (with AVX's OS state check); Poly1305: mulx (BMI2), adcx/adox (ADX). */
@@ -621,6 +661,33 @@ const struct aead_impl aead_avx512_impl = {
     .open = avx512_open,
     .seal_batch = avx512_seal_batch,
     .open_batch = avx512_open_batch,
+};
+
+static void ifma_seal_batch(struct aead_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i += MB_CHUNK)
+        seal_chunk(K_IFMA, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+}
+
+static void ifma_open_batch(struct aead_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i += MB_CHUNK)
+        open_chunk(K_IFMA, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+}
+
+/* "avx512" plus AVX-512 IFMA for the MAC. */
+static bool ifma_supported(const struct cpu_features *cpu)
+{
+    return avx512_supported(cpu) && cpu->avx512ifma;
+}
+
+const struct aead_impl aead_avx512ifma_impl = {
+    .name = "avx512ifma",
+    .supported = ifma_supported,
+    .seal = ifma_seal,
+    .open = ifma_open,
+    .seal_batch = ifma_seal_batch,
+    .open_batch = ifma_open_batch,
 };
 
 /* ------------------------------------------------------------ ssse3 */

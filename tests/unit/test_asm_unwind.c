@@ -37,6 +37,7 @@ SYSV void chacha20_ssse3_xor(void);
 SYSV void poly1305_x86_64_blocks_mulx(void);
 SYSV void poly1305_x86_64_blocks(void);
 SYSV void poly1305_avx2_blocks(void);
+SYSV void poly1305_avx512ifma_blocks(void);
 SYSV void chacha20poly1305_avx2_seal(void);
 SYSV void chacha20poly1305_avx2_open(void);
 
@@ -53,6 +54,7 @@ static const struct {
     { "poly1305_x86_64_blocks_mulx", poly1305_x86_64_blocks_mulx },
     { "poly1305_x86_64_blocks", poly1305_x86_64_blocks },
     { "poly1305_avx2_blocks", poly1305_avx2_blocks },
+    { "poly1305_avx512ifma_blocks", poly1305_avx512ifma_blocks },
     { "chacha20poly1305_avx2_seal", chacha20poly1305_avx2_seal },
     { "chacha20poly1305_avx2_open", chacha20poly1305_avx2_open },
 };
