@@ -480,18 +480,24 @@ static void mb_run(struct mb *mb)
         chacha20_avx512_blocks32(mb->out, (const uint32_t(*)[MB_LANES_MAX])mb->in);
     else
         chacha20_avx2_blocks8(mb->out, (const uint32_t(*)[8])mb->in);
-    for (size_t j = 0; j < mb->n; j++) {
-        struct aead_op *op = &mb->ops[mb->job[j].op];
-        const uint8_t *ks = mb->out + KEY_BLOCK * j;
+    for (size_t j = 0, run; j < mb->n; j += run) {
+        uint32_t o = mb->job[j].op, b = mb->job[j].block;
+        struct aead_op *op = &mb->ops[o];
         size_t off, n;
 
-        if (mb->job[j].block == 0) {
-            memcpy(mb->pk[mb->job[j].op], ks, PK_LEN);
+        run = 1;
+        if (b == 0) {
+            memcpy(mb->pk[o], mb->out + KEY_BLOCK * j, PK_LEN);
             continue;
         }
-        off = (size_t)(mb->job[j].block - 1) * KEY_BLOCK;
-        n = mb->data_len[mb->job[j].op] - off;
-        xor_keystream(op->dst + off, op->src + off, ks, n < KEY_BLOCK ? n : KEY_BLOCK);
+        /* Lanes holding the next blocks of the same packet: one XOR. */
+        while (j + run < mb->n && mb->job[j + run].op == o && mb->job[j + run].block == b + run)
+            run++;
+        off = (size_t)(b - 1) * KEY_BLOCK;
+        n = mb->data_len[o] - off;
+        if (n > run * KEY_BLOCK)
+            n = run * KEY_BLOCK;
+        xor_keystream(op->dst + off, op->src + off, mb->out + KEY_BLOCK * j, n);
     }
     mb->n = 0;
 }
