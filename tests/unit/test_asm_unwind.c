@@ -67,30 +67,31 @@ static const struct {
 #include <sys/time.h>
 
 #define DEPTH 64
-/* The loop function is small; a return address into it lies this close. */
-#define LOOP_SPAN 1024
 
 static volatile sig_atomic_t samples, reached;
 
-static void work_loop(const struct aead_impl *impl, int rounds);
+/* work_loop sits alone in its own section; the linker marks its bounds. */
+#define LOOP_SECTION "wb_unwind_loop"
+extern const char __start_wb_unwind_loop[], __stop_wb_unwind_loop[];
 
 static void on_prof(int sig)
 {
     void *trace[DEPTH];
     int n = backtrace(trace, DEPTH);
-    uintptr_t lo = (uintptr_t)work_loop;
+    uintptr_t lo = (uintptr_t)__start_wb_unwind_loop, hi = (uintptr_t)__stop_wb_unwind_loop;
 
     (void)sig;
     samples++;
     for (int i = 0; i < n; i++)
-        if ((uintptr_t)trace[i] >= lo && (uintptr_t)trace[i] < lo + LOOP_SPAN) {
+        if ((uintptr_t)trace[i] > lo && (uintptr_t)trace[i] <= hi) {
             reached++;
             return;
         }
 }
 
 /* Seals and opens of every size class the implementations branch on. */
-__attribute__((noinline)) static void work_loop(const struct aead_impl *impl, int rounds)
+__attribute__((noinline, section(LOOP_SECTION))) static void work_loop(
+    const struct aead_impl *impl, int rounds)
 {
     static uint8_t pt[4096], ct[4096 + 16], out[4096];
     static const size_t lens[] = { 64, 320, 600, 1420, 4096 };
