@@ -352,6 +352,42 @@
     XHALF8 8, 7, ZDIAG
 .endm
 
+/* Both sets' 32 words (zmm0..31) to VZ. */
+.macro STOREZ
+    vmovdqa64 %zmm0, VZ + 0(FP)
+    vmovdqa64 %zmm1, VZ + 64(FP)
+    vmovdqa64 %zmm2, VZ + 128(FP)
+    vmovdqa64 %zmm3, VZ + 192(FP)
+    vmovdqa64 %zmm4, VZ + 256(FP)
+    vmovdqa64 %zmm5, VZ + 320(FP)
+    vmovdqa64 %zmm6, VZ + 384(FP)
+    vmovdqa64 %zmm7, VZ + 448(FP)
+    vmovdqa64 %zmm8, VZ + 512(FP)
+    vmovdqa64 %zmm9, VZ + 576(FP)
+    vmovdqa64 %zmm10, VZ + 640(FP)
+    vmovdqa64 %zmm11, VZ + 704(FP)
+    vmovdqa64 %zmm12, VZ + 768(FP)
+    vmovdqa64 %zmm13, VZ + 832(FP)
+    vmovdqa64 %zmm14, VZ + 896(FP)
+    vmovdqa64 %zmm15, VZ + 960(FP)
+    vmovdqa64 %zmm16, VZ + 1024 + 0(FP)
+    vmovdqa64 %zmm17, VZ + 1024 + 64(FP)
+    vmovdqa64 %zmm18, VZ + 1024 + 128(FP)
+    vmovdqa64 %zmm19, VZ + 1024 + 192(FP)
+    vmovdqa64 %zmm20, VZ + 1024 + 256(FP)
+    vmovdqa64 %zmm21, VZ + 1024 + 320(FP)
+    vmovdqa64 %zmm22, VZ + 1024 + 384(FP)
+    vmovdqa64 %zmm23, VZ + 1024 + 448(FP)
+    vmovdqa64 %zmm24, VZ + 1024 + 512(FP)
+    vmovdqa64 %zmm25, VZ + 1024 + 576(FP)
+    vmovdqa64 %zmm26, VZ + 1024 + 640(FP)
+    vmovdqa64 %zmm27, VZ + 1024 + 704(FP)
+    vmovdqa64 %zmm28, VZ + 1024 + 768(FP)
+    vmovdqa64 %zmm29, VZ + 1024 + 832(FP)
+    vmovdqa64 %zmm30, VZ + 1024 + 896(FP)
+    vmovdqa64 %zmm31, VZ + 1024 + 960(FP)
+.endm
+
 /* 32 blocks from the counter at ST+48, which advances by 32; both sets'
  * words end in VZ, before the feed-forward (FINZ adds it). Clobbers eax,
  * zmm0..31. */
@@ -385,38 +421,7 @@
     ZDROUND
     dec %eax
     jnz 1b
-    vmovdqa64 %zmm0, VZ + 0(FP)
-    vmovdqa64 %zmm1, VZ + 64(FP)
-    vmovdqa64 %zmm2, VZ + 128(FP)
-    vmovdqa64 %zmm3, VZ + 192(FP)
-    vmovdqa64 %zmm4, VZ + 256(FP)
-    vmovdqa64 %zmm5, VZ + 320(FP)
-    vmovdqa64 %zmm6, VZ + 384(FP)
-    vmovdqa64 %zmm7, VZ + 448(FP)
-    vmovdqa64 %zmm8, VZ + 512(FP)
-    vmovdqa64 %zmm9, VZ + 576(FP)
-    vmovdqa64 %zmm10, VZ + 640(FP)
-    vmovdqa64 %zmm11, VZ + 704(FP)
-    vmovdqa64 %zmm12, VZ + 768(FP)
-    vmovdqa64 %zmm13, VZ + 832(FP)
-    vmovdqa64 %zmm14, VZ + 896(FP)
-    vmovdqa64 %zmm15, VZ + 960(FP)
-    vmovdqa64 %zmm16, VZ + 1024 + 0(FP)
-    vmovdqa64 %zmm17, VZ + 1024 + 64(FP)
-    vmovdqa64 %zmm18, VZ + 1024 + 128(FP)
-    vmovdqa64 %zmm19, VZ + 1024 + 192(FP)
-    vmovdqa64 %zmm20, VZ + 1024 + 256(FP)
-    vmovdqa64 %zmm21, VZ + 1024 + 320(FP)
-    vmovdqa64 %zmm22, VZ + 1024 + 384(FP)
-    vmovdqa64 %zmm23, VZ + 1024 + 448(FP)
-    vmovdqa64 %zmm24, VZ + 1024 + 512(FP)
-    vmovdqa64 %zmm25, VZ + 1024 + 576(FP)
-    vmovdqa64 %zmm26, VZ + 1024 + 640(FP)
-    vmovdqa64 %zmm27, VZ + 1024 + 704(FP)
-    vmovdqa64 %zmm28, VZ + 1024 + 768(FP)
-    vmovdqa64 %zmm29, VZ + 1024 + 832(FP)
-    vmovdqa64 %zmm30, VZ + 1024 + 896(FP)
-    vmovdqa64 %zmm31, VZ + 1024 + 960(FP)
+    STOREZ
     addl $32, ST + 48(FP)
 .endm
 

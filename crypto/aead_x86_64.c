@@ -627,28 +627,32 @@ INLINE void open_chunk(enum kernels k, struct aead_op *ops, size_t n)
     wb_memzero(&mb, sizeof(mb));
 }
 
-static void avx2_seal_batch(struct aead_op *ops, size_t n)
+/* A batch, MB_CHUNK packets at a time. */
+INLINE void batch_with(enum kernels k, void (*chunk)(enum kernels, struct aead_op *, size_t),
+                       struct aead_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i += MB_CHUNK)
-        seal_chunk(K_AVX2, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+        chunk(k, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+}
+
+static void avx2_seal_batch(struct aead_op *ops, size_t n)
+{
+    batch_with(K_AVX2, seal_chunk, ops, n);
 }
 
 static void avx2_open_batch(struct aead_op *ops, size_t n)
 {
-    for (size_t i = 0; i < n; i += MB_CHUNK)
-        open_chunk(K_AVX2, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+    batch_with(K_AVX2, open_chunk, ops, n);
 }
 
 static void avx512_seal_batch(struct aead_op *ops, size_t n)
 {
-    for (size_t i = 0; i < n; i += MB_CHUNK)
-        seal_chunk(K_AVX512, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+    batch_with(K_AVX512, seal_chunk, ops, n);
 }
 
 static void avx512_open_batch(struct aead_op *ops, size_t n)
 {
-    for (size_t i = 0; i < n; i += MB_CHUNK)
-        open_chunk(K_AVX512, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+    batch_with(K_AVX512, open_chunk, ops, n);
 }
 
 /* ChaCha20: AVX2 (with AVX's OS state check); Poly1305: mulx (BMI2), adcx/adox (ADX). */
@@ -683,14 +687,12 @@ const struct aead_impl aead_avx512_impl = {
 
 static void ifma_seal_batch(struct aead_op *ops, size_t n)
 {
-    for (size_t i = 0; i < n; i += MB_CHUNK)
-        seal_chunk(K_IFMA, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+    batch_with(K_IFMA, seal_chunk, ops, n);
 }
 
 static void ifma_open_batch(struct aead_op *ops, size_t n)
 {
-    for (size_t i = 0; i < n; i += MB_CHUNK)
-        open_chunk(K_IFMA, ops + i, n - i < MB_CHUNK ? n - i : MB_CHUNK);
+    batch_with(K_IFMA, open_chunk, ops, n);
 }
 
 /* "avx512" plus AVX-512 IFMA for the MAC. */
