@@ -273,18 +273,7 @@ LEAF_END
 
 /* Frame, state, MAC bookkeeping; rdi = out, rsi = in. */
 .macro ENTER
-    push %rbx
-    UNWIND_PUSH(%rbx)
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    push %r12
-    UNWIND_PUSH(%r12)
-    push %r13
-    UNWIND_PUSH(%r13)
-    push %r14
-    UNWIND_PUSH(%r14)
-    push %r15
-    UNWIND_PUSH(%r15)
+    PUSH_CALLEE_SAVED
     sub $FRAME_ALLOC, %rsp          /* rsp stays put from here on */
     UNWIND_ALLOC(FRAME_ALLOC)
     UNWIND_END_PROLOGUE
@@ -370,18 +359,7 @@ LEAF_END
     WIPE_FRAME FRAME_END
     add $FRAME_ALLOC, %rsp
     UNWIND_FREE(FRAME_ALLOC)
-    pop %r15
-    UNWIND_POP(%r15)
-    pop %r14
-    UNWIND_POP(%r14)
-    pop %r13
-    UNWIND_POP(%r13)
-    pop %r12
-    UNWIND_POP(%r12)
-    pop %rbp
-    UNWIND_POP(%rbp)
-    pop %rbx
-    UNWIND_POP(%rbx)
+    POP_CALLEE_SAVED
     xor %eax, %eax
     xor %edx, %edx
     xor %r8d, %r8d

@@ -35,34 +35,12 @@
 #define S1 %r13
 
 .macro SAVE
-    push %rbx
-    UNWIND_PUSH(%rbx)
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    push %r12
-    UNWIND_PUSH(%r12)
-    push %r13
-    UNWIND_PUSH(%r13)
-    push %r14
-    UNWIND_PUSH(%r14)
-    push %r15
-    UNWIND_PUSH(%r15)
+    PUSH_CALLEE_SAVED
     UNWIND_END_PROLOGUE
 .endm
 
 .macro RESTORE
-    pop %r15
-    UNWIND_POP(%r15)
-    pop %r14
-    UNWIND_POP(%r14)
-    pop %r13
-    UNWIND_POP(%r13)
-    pop %r12
-    UNWIND_POP(%r12)
-    pop %rbp
-    UNWIND_POP(%rbp)
-    pop %rbx
-    UNWIND_POP(%rbx)
+    POP_CALLEE_SAVED
 .endm
 
 /* Callee-saved registers come back from the stack; clear the scratch ones

@@ -79,4 +79,33 @@
 #define LEAF_END
 #endif
 
+/* The System V callee-saved registers but rsp, saved and restored with
+ * their unwind records (a kernel that needs them all). */
+#define PUSH_CALLEE_SAVED                                                                          \
+    push %rbx;                                                                                     \
+    UNWIND_PUSH(%rbx);                                                                             \
+    push %rbp;                                                                                     \
+    UNWIND_PUSH(%rbp);                                                                             \
+    push %r12;                                                                                     \
+    UNWIND_PUSH(%r12);                                                                             \
+    push %r13;                                                                                     \
+    UNWIND_PUSH(%r13);                                                                             \
+    push %r14;                                                                                     \
+    UNWIND_PUSH(%r14);                                                                             \
+    push %r15;                                                                                     \
+    UNWIND_PUSH(%r15)
+#define POP_CALLEE_SAVED                                                                           \
+    pop %r15;                                                                                      \
+    UNWIND_POP(%r15);                                                                              \
+    pop %r14;                                                                                      \
+    UNWIND_POP(%r14);                                                                              \
+    pop %r13;                                                                                      \
+    UNWIND_POP(%r13);                                                                              \
+    pop %r12;                                                                                      \
+    UNWIND_POP(%r12);                                                                              \
+    pop %rbp;                                                                                      \
+    UNWIND_POP(%rbp);                                                                              \
+    pop %rbx;                                                                                      \
+    UNWIND_POP(%rbx)
+
 #endif
