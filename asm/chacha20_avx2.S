@@ -43,6 +43,51 @@ RODATA
 
 .text
 
+/* An entry's frame: rbp the frame register, FP the 64-byte aligned base
+ * of size bytes; over a page, each page is touched on the way down
+ * (Windows grows the stack one guard page at a time). */
+.macro FRAME_ENTER size
+    push %rbp
+    UNWIND_PUSH(%rbp)
+    mov %rsp, %rbp
+    UNWIND_FRAME(%rbp)
+    UNWIND_END_PROLOGUE
+.if (\size + 64) > 4096
+    sub $4096, %rsp
+    orq $0, (%rsp)
+    sub $(\size + 64 - 4096), %rsp
+.else
+    sub $(\size + 64), %rsp
+.endif
+    and $-64, %rsp
+    mov %rsp, FP
+.endm
+
+/* Wipe the frame (zmm: and zmm16..31) and return. */
+.macro FRAME_LEAVE size, zmm=0
+    WIPE_FRAME \size, \zmm
+    mov %rbp, %rsp
+    pop %rbp
+    UNWIND_POP_FRAME(%rbp)
+    ret
+.endm
+
+/* Groups of CORE32Z's keystream (mode 0: to KS, 2: to (rdi)) that cover
+ * rcx (1..2048) bytes; r10 = the bytes they hold. */
+.macro OUTZ_COVER mode
+    FINZ 0
+    OUT8 \mode, 0
+    mov $512, %r10d
+.irp g, 1, 2, 3
+    cmp %r10, %rcx
+    jbe 9f
+    FINZ \g
+    OUT8 \mode, (512*\g)
+    add $512, %r10d
+.endr
+9:
+.endm
+
 LEAF_BEGIN   /* the local subroutines below push nothing */
 .balign 32
 .Lcore8:
@@ -95,22 +140,7 @@ LEAF_BEGIN   /* the local subroutines below push nothing */
     cmp $512, %rcx
     jbe .Lstretch_ks
     call .Lcore32z
-    FINZ 0
-    OUT8 0, 0
-    FINZ 1
-    OUT8 0, 512
-    mov $1024, %r10d
-    cmp %r10, %rcx
-    jbe 1f
-    FINZ 2
-    OUT8 0, 1024
-    mov $1536, %r10d
-    cmp %r10, %rcx
-    jbe 1f
-    FINZ 3
-    OUT8 0, 1536
-    mov $2048, %r10d
-1:
+    OUTZ_COVER 0
     ret
 
 /* dst[i] = src[i] ^ ks[i] for rcx bytes: rdi, rsi, rax advance, rdx drops
@@ -167,22 +197,7 @@ LEAF_END
     .set STRIDE, 512
     .set FRAME_SIZE, FRAME_END
 .endif
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    mov %rsp, %rbp
-    UNWIND_FRAME(%rbp)
-    UNWIND_END_PROLOGUE
-.if \wide
-    /* Over a page: touch it on the way down (Windows grows the stack
-     * one guard page at a time). */
-    sub $4096, %rsp
-    orq $0, (%rsp)
-    sub $(FRAME_SIZE + 64 - 4096), %rsp
-.else
-    sub $(FRAME_SIZE + 64), %rsp
-.endif
-    and $-64, %rsp
-    mov %rsp, FP
+    FRAME_ENTER FRAME_SIZE
     STATE_INIT %rcx, %r8
 
     test %r9, %r9
@@ -236,11 +251,7 @@ LEAF_END
     call .Lxor_ks
 
 7:
-    WIPE_FRAME FRAME_SIZE, \wide
-    mov %rbp, %rsp
-    pop %rbp
-    UNWIND_POP_FRAME(%rbp)
-    ret
+    FRAME_LEAVE FRAME_SIZE, \wide
 .endm
 
 .balign 32
@@ -271,39 +282,13 @@ FUNC_END(chacha20_avx512_xor)
 .balign 32
 FUNC_BEGIN(chacha20_avx512_keystream)
     UNWIND_BEGIN(chacha20_avx512_keystream)
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    mov %rsp, %rbp
-    UNWIND_FRAME(%rbp)
-    UNWIND_END_PROLOGUE
-    sub $4096, %rsp
-    orq $0, (%rsp)
-    sub $(WIDE_FRAME_END + 64 - 4096), %rsp
-    and $-64, %rsp
-    mov %rsp, FP
+    FRAME_ENTER WIDE_FRAME_END
     STATE_INIT %rdx, %rcx
     mov %rsi, %rcx
     call .Lcore32z
-    FINZ 0
-    OUT8 2, 0
-    cmp $512, %rcx
-    jbe 1f
-    FINZ 1
-    OUT8 2, 512
-    cmp $1024, %rcx
-    jbe 1f
-    FINZ 2
-    OUT8 2, 1024
-    cmp $1536, %rcx
-    jbe 1f
-    FINZ 3
-    OUT8 2, 1536
-1:
-    WIPE_FRAME WIDE_FRAME_END, 1
-    mov %rbp, %rsp
-    pop %rbp
-    UNWIND_POP_FRAME(%rbp)
-    ret
+    OUTZ_COVER 2
+
+    FRAME_LEAVE WIDE_FRAME_END, 1
     UNWIND_END
 FUNC_END(chacha20_avx512_keystream)
 
@@ -317,16 +302,7 @@ FUNC_END(chacha20_avx512_keystream)
 .balign 32
 FUNC_BEGIN(chacha20_avx512_blocks32)
     UNWIND_BEGIN(chacha20_avx512_blocks32)
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    mov %rsp, %rbp
-    UNWIND_FRAME(%rbp)
-    UNWIND_END_PROLOGUE
-    sub $4096, %rsp
-    orq $0, (%rsp)
-    sub $(WIDE_FRAME_END + 64 - 4096), %rsp
-    and $-64, %rsp
-    mov %rsp, FP
+    FRAME_ENTER WIDE_FRAME_END
     vmovdqu64 0(%rsi), %zmm0
     vmovdqu64 64(%rsi), %zmm16
     vmovdqu64 128(%rsi), %zmm1
@@ -402,11 +378,7 @@ FUNC_BEGIN(chacha20_avx512_blocks32)
     LOADZ \g
     OUT8 2, (512*\g)
 .endr
-    WIPE_FRAME WIDE_FRAME_END, 1
-    mov %rbp, %rsp
-    pop %rbp
-    UNWIND_POP_FRAME(%rbp)
-    ret
+    FRAME_LEAVE WIDE_FRAME_END, 1
     UNWIND_END
 FUNC_END(chacha20_avx512_blocks32)
 
@@ -422,14 +394,7 @@ FUNC_END(chacha20_avx512_blocks32)
 .balign 32
 FUNC_BEGIN(chacha20_avx2_blocks8)
     UNWIND_BEGIN(chacha20_avx2_blocks8)
-    push %rbp
-    UNWIND_PUSH(%rbp)
-    mov %rsp, %rbp
-    UNWIND_FRAME(%rbp)
-    UNWIND_END_PROLOGUE
-    sub $(MB_FRAME_END + 64), %rsp
-    and $-64, %rsp
-    mov %rsp, FP
+    FRAME_ENTER MB_FRAME_END
     vmovdqu 0(%rsi), %ymm0
     vmovdqu 32(%rsi), %ymm1
     vmovdqu 64(%rsi), %ymm2
@@ -470,11 +435,7 @@ FUNC_BEGIN(chacha20_avx2_blocks8)
     vpaddd 448(%rsi), %ymm14, %ymm14
     vpaddd 480(%rsi), %ymm15, %ymm15
     OUT8 2
-    WIPE_FRAME MB_FRAME_END
-    mov %rbp, %rsp
-    pop %rbp
-    UNWIND_POP_FRAME(%rbp)
-    ret
+    FRAME_LEAVE MB_FRAME_END
     UNWIND_END
 FUNC_END(chacha20_avx2_blocks8)
 
