@@ -199,7 +199,9 @@ enum wb_drop_reason {
 struct wb_tunnel_stats {
     uint32_t size;                       /* = sizeof(struct wb_tunnel_stats) */
     int64_t time_since_last_handshake_ns;/* -1: never */
-    uint64_t last_handshake_realtime_ns; /* 0: never */
+    uint64_t last_handshake_realtime_ns; /* 0: never; the system clock at tick
+                                          * resolution (what time() reads), so
+                                          * never ahead of time() */
     uint64_t tx_bytes;                   /* UDP payload bytes sent */
     uint64_t rx_bytes;                   /* UDP payload bytes received and authenticated */
     uint64_t tx_packets, rx_packets;

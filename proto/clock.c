@@ -17,17 +17,32 @@ static uint64_t system_monotonic_ns(void)
     return (uint64_t)((unsigned __int128)now.QuadPart * 1000000000ULL / (uint64_t)freq.QuadPart);
 }
 
-static uint64_t system_realtime_ns(void)
+static uint64_t filetime_unix_ns(const FILETIME *ft)
 {
     /* FILETIME: 100 ns ticks since 1601-01-01. */
     const uint64_t epoch_delta = 116444736000000000ULL;
-    FILETIME ft;
     ULARGE_INTEGER t;
 
-    GetSystemTimePreciseAsFileTime(&ft);
-    t.LowPart = ft.dwLowDateTime;
-    t.HighPart = ft.dwHighDateTime;
+    t.LowPart = ft->dwLowDateTime;
+    t.HighPart = ft->dwHighDateTime;
     return (t.QuadPart - epoch_delta) * 100ULL;
+}
+
+static uint64_t system_realtime_ns(void)
+{
+    FILETIME ft;
+
+    GetSystemTimePreciseAsFileTime(&ft);
+    return filetime_unix_ns(&ft);
+}
+
+/* The tick-granular system time, the one the C runtime's time() reads. */
+static uint64_t system_realtime_coarse_ns(void)
+{
+    FILETIME ft;
+
+    GetSystemTimeAsFileTime(&ft);
+    return filetime_unix_ns(&ft);
 }
 #else
 #include <time.h>
@@ -54,6 +69,17 @@ static uint64_t system_realtime_ns(void)
 {
     return timespec_ns(CLOCK_REALTIME);
 }
+
+/* glibc's time() reads the vDSO's seconds of the last tick, which is
+ * CLOCK_REALTIME_COARSE; CLOCK_REALTIME is up to a tick ahead of it. */
+static uint64_t system_realtime_coarse_ns(void)
+{
+#if defined(CLOCK_REALTIME_COARSE)
+    return timespec_ns(CLOCK_REALTIME_COARSE);
+#else
+    return timespec_ns(CLOCK_REALTIME);
+#endif
+}
 #endif
 
 uint64_t clock_monotonic_ns(const struct wb_clock *c)
@@ -68,4 +94,11 @@ uint64_t clock_realtime_ns(const struct wb_clock *c)
     if (c && c->realtime)
         return c->realtime(c->ctx);
     return system_realtime_ns();
+}
+
+uint64_t clock_realtime_coarse_ns(const struct wb_clock *c)
+{
+    if (c && c->realtime)
+        return c->realtime(c->ctx);
+    return system_realtime_coarse_ns();
 }

@@ -37,7 +37,10 @@ static void handshake_done(struct wb_tunnel *t, uint64_t now)
 
     timers_handshake_complete(&p->timers, now);
     p->last_handshake_mono_ns = now;
-    p->last_handshake_realtime_ns = tunnel_realtime(t);
+    /* Coarse: `wg show` compares it with time(), which lags CLOCK_REALTIME
+     * by up to a tick; a fine reading taken just after a second boundary
+     * would show as "System clock wound backward". */
+    p->last_handshake_realtime_ns = tunnel_realtime_coarse(t);
     p->handshakes_completed++;
     tunnel_log(t, WB_LOG_INFO, "handshake complete");
 }

@@ -113,6 +113,11 @@ static inline uint64_t tunnel_realtime(struct wb_tunnel *t)
     return clock_realtime_ns(t->shared->has_clock ? &t->shared->clock : NULL);
 }
 
+static inline uint64_t tunnel_realtime_coarse(struct wb_tunnel *t)
+{
+    return clock_realtime_coarse_ns(t->shared->has_clock ? &t->shared->clock : NULL);
+}
+
 /* tunnel.c */
 void tunnel_log(struct wb_tunnel *t, enum wb_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)

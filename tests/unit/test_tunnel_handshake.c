@@ -7,7 +7,10 @@
  * statistics, simultaneous initiation, a stranger's key, replayed and
  * flooding initiations.
  */
+#include <time.h>
+
 #include "check.h"
+#include "proto/clock.h"
 #include "tunnel_harness.h"
 
 static const int families[2] = { 4, 6 };
@@ -387,6 +390,47 @@ static void simultaneous(bool by_data)
     th_pair_free(p);
 }
 
+/* Returns once the precise real-time clock has just crossed a second. */
+static void wait_second_boundary(void)
+{
+    uint64_t start = clock_realtime_ns(NULL) / NSEC_PER_SEC;
+
+    while (clock_realtime_ns(NULL) / NSEC_PER_SEC == start)
+        ;
+}
+
+/* `wg show` prints "System clock wound backward" when the handshake time is
+ * after time(), and time() lags CLOCK_REALTIME by up to a tick. Handshakes
+ * right after a second boundary, on the system clock, must not be ahead of
+ * time() read after them (with CLOCK_REALTIME recorded, most of these fail). */
+static void test_handshake_time_not_ahead(void)
+{
+    int ahead = 0;
+
+    for (int i = 0; i < 3; i++) {
+        struct th_opts o = { .system_realtime = true };
+        struct th_pair *p = th_pair_new(&o);
+        struct wb_tunnel_stats sa, sb;
+        time_t now;
+
+        wait_second_boundary();
+        th_force_handshake(p, &p->a);
+        th_run(p);
+        now = time(NULL);
+        sa = th_stats(&p->a);
+        sb = th_stats(&p->b);
+        CHECK(sa.handshakes_completed == 1 && sb.handshakes_completed == 1);
+        CHECK(sa.last_handshake_realtime_ns != 0 && sb.last_handshake_realtime_ns != 0);
+        ahead += sa.last_handshake_realtime_ns / NSEC_PER_SEC > (uint64_t)now;
+        ahead += sb.last_handshake_realtime_ns / NSEC_PER_SEC > (uint64_t)now;
+        /* ... and not far behind either: a tick, here with slack for a slow runner. */
+        CHECK(sa.last_handshake_realtime_ns / NSEC_PER_SEC + 2 >= (uint64_t)now);
+        th_pair_free(p);
+    }
+    CHECK(ahead == 0);
+    printf("handshake time on the system clock: never ahead of time() (%d of 6 were)\n", ahead);
+}
+
 static void test_simultaneous_initiation(void)
 {
     simultaneous(false);
@@ -519,6 +563,7 @@ int main(void)
     test_psk_match();
     test_psk_mismatch();
     test_stats();
+    test_handshake_time_not_ahead();
     test_simultaneous_initiation();
     test_wrong_peer();
     test_replayed_initiation();

@@ -337,6 +337,7 @@ struct th_opts {
     uint16_t keepalive_a, keepalive_b;    /* persistent keepalive, s */
     uint16_t mtu_a, mtu_b;                /* 0 = default */
     bool jitter;                          /* false: jitter disabled on both */
+    bool system_realtime;                 /* the system's real-time clock, not the fake one */
 };
 
 struct th_pair {
@@ -414,7 +415,7 @@ static inline struct th_pair *th_pair_new(const struct th_opts *o)
     p->clock.mono_ns = TH_MONO_START_NS;
     p->clock.real_ns = TH_REAL_START_NS;
     p->wbclock.monotonic = th_clock_mono;
-    p->wbclock.realtime = th_clock_real;
+    p->wbclock.realtime = o->system_realtime ? NULL : th_clock_real;
     p->wbclock.ctx = &p->clock;
     p->a.name = "a";
     p->b.name = "b";
