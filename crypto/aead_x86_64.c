@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ct.h"
 #include "random.h"
 
 #define SYSV __attribute__((sysv_abi))
@@ -241,12 +242,15 @@ INLINE void mac(enum kernels k, uint8_t tag[AEAD_TAG_LEN], const uint8_t pk[PK_L
 static int tag_differs(const uint8_t a[AEAD_TAG_LEN], const uint8_t b[AEAD_TAG_LEN])
 {
     uint64_t a0, a1, b0, b1;
+    int bad;
 
     memcpy(&a0, a, 8);
     memcpy(&a1, a + 8, 8);
     memcpy(&b0, b, 8);
     memcpy(&b1, b + 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) != 0;
+    bad = ((a0 ^ b0) | (a1 ^ b1)) != 0;
+    ct_public(&bad, sizeof(bad));   /* the verdict: accepted or dropped */
+    return bad;
 }
 
 /* dst: len + 16 bytes; dst may equal src. */
