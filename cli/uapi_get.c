@@ -86,7 +86,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 /* A device-level key; false when the value is bad. */
 static bool device_key(struct config *c, const char *key, const char *val, bool *known)
 {
-    uint64_t v;
+    uint64_t v = 0;
 
     *known = true;
     if (strcmp(key, "private_key") == 0) {
@@ -132,7 +132,7 @@ static bool peer_number(struct config_peer *p, const char *key, const char *val)
 static bool peer_key(struct config_peer *p, const char *key, const char *val)
 {
     struct config_prefix pr;
-    uint64_t v;
+    uint64_t v = 0;
 
     if (strcmp(key, "preshared_key") == 0) {
         p->has_preshared_key = true;

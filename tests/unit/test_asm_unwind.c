@@ -43,7 +43,7 @@ SYSV void chacha20poly1305_avx2_open(void);
 
 static const struct {
     const char *name;
-    void (*fn)(void);
+    SYSV void (*fn)(void);  /* only its address is used */
 } entries[] = {
     { "chacha20_avx2_xor", chacha20_avx2_xor },
     { "chacha20_avx512_xor", chacha20_avx512_xor },
