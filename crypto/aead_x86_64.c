@@ -215,20 +215,8 @@ INLINE void mac(enum kernels k, uint8_t tag[AEAD_TAG_LEN], const uint8_t pk[PK_L
 
     mac_init(st, pk);
     mac_padded(k, st, ad, ad_len);
-    if (k == K_IFMA) {
-        /* The IFMA kernel reads a group of fewer than 8 blocks with a
-         * masked load, which can wait for the ciphertext's stores to drain:
-         * measured up to 2x the whole seal (1436 B, dst 64 KiB from src).
-         * So it gets whole groups only, the 0..7 blocks left go to mulx. */
-        size_t whole = full & ~(size_t)(8 * MAC_BLOCK - 1);
-
-        if (whole)
-            mac_blocks(k, st, ct, whole);
-        if (full > whole)
-            mac_blocks(K_AVX2, st, ct + whole, full - whole);
-    } else if (full) {
+    if (full)
         mac_blocks(k, st, ct, full);
-    }
     memcpy(last, ct + full, rest);
     store64_le(last + n - MAC_BLOCK, (uint64_t)ad_len);
     store64_le(last + n - MAC_BLOCK + 8, (uint64_t)ct_len);
