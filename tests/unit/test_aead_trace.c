@@ -138,8 +138,18 @@ static int run(const struct aead_impl *impl, enum op op, size_t li)
     return -1;
 }
 
+static int give_up(pid_t pid, int ret)
+{
+    int status;
+
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return ret;
+}
+
 /* Forks, single-steps run() in the child and records its instruction
- * addresses. -1 if the child could not be traced (ptrace refused). */
+ * addresses. 0: traced, and the call gave the right result; -1: ptrace
+ * refused (the test is skipped); -2: anything else (a failure). */
 static int trace_one(const struct aead_impl *impl, enum op op, size_t li, int v,
                      struct trace *t)
 {
@@ -152,7 +162,7 @@ static int trace_one(const struct aead_impl *impl, enum op op, size_t li, int v,
     fflush(NULL);
     pid = fork();
     if (pid < 0)
-        return -1;
+        return -2;
     if (pid == 0) {
         int r;
 
@@ -163,46 +173,36 @@ static int trace_one(const struct aead_impl *impl, enum op op, size_t li, int v,
         raise(SIGSTOP);
         _exit(r == 0 ? 0 : 2);
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-            return -1;
-        return -2;
-    }
+    if (waitpid(pid, &status, 0) != pid)
+        return give_up(pid, -2);
+    if (!WIFSTOPPED(status))
+        return WIFEXITED(status) && WEXITSTATUS(status) == 3 ? -1 : -2;
     for (;;) {
         struct user_regs_struct regs;
 
-        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid)
+        if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0)
+            return give_up(pid, -1);         /* stepping refused */
+        if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+            return give_up(pid, -2);         /* gone before the end mark */
+        if (WSTOPSIG(status) == SIGSTOP)     /* the end mark */
             break;
-        if (!WIFSTOPPED(status))
-            break;
-        if (WSTOPSIG(status) == SIGSTOP)   /* the end mark */
-            break;
-        if (WSTOPSIG(status) != SIGTRAP) { /* a crash in the traced code */
+        if (WSTOPSIG(status) != SIGTRAP) {   /* a crash in the traced code */
             fprintf(stderr, "%s %s len %zu: child stopped by signal %d\n", impl->name,
                     op_names[op], lengths[li], WSTOPSIG(status));
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -2;
+            return give_up(pid, -2);
         }
         if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) != 0)
-            break;
+            return give_up(pid, -1);
         if (t->n == MAX_STEPS) {
             t->overflow = true;
-            break;
+            return give_up(pid, -2);
         }
         t->rip[t->n++] = (unsigned long)regs.rip;
     }
     /* Let it finish: its exit status says whether the result was right. */
-    ptrace(PTRACE_CONT, pid, NULL, NULL);
-    if (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
-        ptrace(PTRACE_CONT, pid, NULL, NULL);
-        waitpid(pid, &status, 0);
-    }
-    if (t->overflow) {
-        kill(pid, SIGKILL);
-        return -2;
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -2;
+    if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || waitpid(pid, &status, 0) != pid)
+        return give_up(pid, -2);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && t->n > 0 ? 0 : -2;
 }
 
 /* "file+offset" of an address, for addr2line -f -e file offset. */
