@@ -22,6 +22,8 @@
 #include <sodium.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x9e3779b97f4a7c15ull
+#include "rng.h"
 #include "crypto/aead.h"
 #include "crypto/cpu.h"
 
@@ -34,22 +36,6 @@
 #define IN_PLACE_PER_ALIGN 4                      /* in-place cases per alignment */
 #define CANARY 0xc5
 #define BATCH_ROUNDS 300
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 56);
-}
 
 static uint8_t src_buf[BUF_LEN], dst_buf[BUF_LEN], snapshot[BUF_LEN];
 static uint8_t plain[MAX_LEN], ref[MAX_LEN + 16];

@@ -17,28 +17,14 @@
 #include <wirebolt.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x243f6a8885a308d3ull
+#include "rng.h"
 #include "crypto/aead.h"
 #include "crypto/cpu.h"
 
 #define MAX_LEN 9000
 #define MAX_AD 64
 #define SLACK 64
-
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 56);
-}
 
 /* Lengths around block and packet boundaries half of the time. */
 static size_t pick_len(void)

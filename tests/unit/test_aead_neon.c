@@ -27,6 +27,8 @@
 #include <sodium.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x9e3779b97f4a7c15ull
+#include "rng.h"
 #include "crypto/chacha20.h"
 
 #ifndef WB_ASM_AARCH64
@@ -34,22 +36,6 @@
 #endif
 #define aead_neon_impl test_copy_of_aead_neon_impl   /* the library has the real one */
 #include "crypto/aead_aarch64.c"
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 56);
-}
 
 #define MAX_CHACHA 1100
 

@@ -15,26 +15,12 @@
 #include <sodium.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x9e3779b97f4a7c15ull
+#include "rng.h"
 
 _Static_assert(!POLY1305_LIMB64, "the 26-bit back end must be the one under test");
 
 /* xorshift64*: deterministic, so a failure reproduces. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 56);
-}
-
 static void tag_split(uint8_t tag[16], const uint8_t key[32], const uint8_t *m, size_t n)
 {
     struct poly1305_ctx ctx;

@@ -38,6 +38,8 @@
 #include <sodium.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x6a09e667f3bcc908ull
+#include "rng.h"
 #include "crypto/cpu.h"
 
 #if defined(__linux__)
@@ -83,22 +85,6 @@ static blocks_fn vec_blocks;
 #define ALIGN 32
 
 typedef unsigned __int128 u128;
-
-static uint64_t rng_state = 0x6a09e667f3bcc908ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 56);
-}
 
 static uint64_t load64_le(const uint8_t *p)
 {

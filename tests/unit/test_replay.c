@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "check.h"
+#define TEST_RNG_SEED 0x2545f4914f6cdd1dULL
+#include "rng.h"
 #include "proto/replay.h"
 
 static bool accept(struct replay_counter *c, uint64_t n)
@@ -200,17 +202,6 @@ static bool model_accept(struct model *m, uint64_t n)
         m->max = n;
     m->any = true;
     return true;
-}
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: deterministic, seeded above. */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
 static uint64_t next_counter(uint64_t max, uint64_t base)
