@@ -21,15 +21,31 @@
 #include <arpa/inet.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "datapath/io_linux.h"
+#include "datapath/tun_offload.h"
+
+/* Debian 12's linux/if_tun.h predates USO (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
 #define BATCH 64                   /* datagrams per recvmmsg/sendmmsg call */
-#define CTRL_SIZE 64               /* pktinfo (40 bytes) + room for a UDP_GRO cmsg later */
+#define CTRL_SIZE 64               /* pktinfo (40 bytes) + UDP_SEGMENT / UDP_GRO (16) */
+#define GSO_MAX_SEGS 64            /* datagrams per UDP_SEGMENT send (the kernel takes 64+) */
+#define GSO_MAX_BYTES 65000        /* their total: under the IPv4 and IPv6 UDP limits */
+#define GRO_BUFS 16                /* coalesced datagrams per recvmmsg with UDP_GRO */
+#define GRO_BUF_SIZE 65536
+#define TUN_READ_SIZE (VNET_HDR_LEN + PKT_DATA_MAX)
 #define SOCKET_BUF_BYTES (7 << 20) /* socket buffers, as wireguard-go asks for */
 #define PORT_RETRIES 100           /* port 0: the v4 port may be taken in v6 */
 #define WAIT_EVENTS 8
@@ -48,13 +64,38 @@ union cmsg_buf {
     uint8_t buf[CTRL_SIZE];
 };
 
-/* Scratch for one recvmmsg/sendmmsg call. */
+/* Scratch for one recvmmsg/sendmmsg call. On send a message may carry a
+ * run of datagrams (UDP_SEGMENT): its iovecs are iov[first[m]...]. */
 struct mmsg_scratch {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     union inet_sockaddr names[BATCH];
     union cmsg_buf ctrl[BATCH];
     int8_t fam[BATCH];
+    uint8_t first[BATCH], count[BATCH];
+    bool has_src[BATCH];
+};
+
+/* What a coalesced datagram (UDP_GRO) came with, until its segments have
+ * all been handed out. */
+struct gro_meta {
+    struct wb_endpoint remote, local;
+    uint32_t local_ifindex;
+    uint32_t len;
+    uint16_t seg;                  /* segment size; 0: one datagram */
+};
+
+/* UDP_GRO receive: datagrams land here, then are cut into the caller's
+ * buffers over as many bursts as they need. */
+struct gro_rx {
+    uint8_t *buf[GRO_BUFS];
+    struct gro_meta meta[GRO_BUFS];
+    struct mmsghdr msgs[GRO_BUFS];
+    struct iovec iov[GRO_BUFS];
+    union inet_sockaddr names[GRO_BUFS];
+    union cmsg_buf ctrl[GRO_BUFS];
+    unsigned n, i;                 /* received, being handed out */
+    uint32_t off;                  /* bytes of buf[i] handed out */
 };
 
 struct io_queue {
@@ -63,11 +104,20 @@ struct io_queue {
     int epoll_fd;
     int wake_fd;                   /* eventfd: wake() writes, wait() drains */
     unsigned rx_first;             /* family read first (alternates: fairness) */
-    /* Written by the tx owner, read by io_linux_stats (relaxed atomics). */
-    uint64_t tun_tx_dropped;
-    uint64_t udp_tx_dropped;
-    uint64_t udp_tx_source_cleared;
+    /* Written by the owners of the sides, read by io_linux_stats (relaxed
+     * atomics); the field names say which side. */
+    struct io_linux_stats st;
     struct mmsg_scratch rx, tx;
+    /* TUN rx with IFF_VNET_HDR: the read buffer and the split in progress. */
+    uint8_t *tun_buf;
+    struct gso_cursor gso;
+    /* TUN tx: the coalescing plan of one chunk. */
+    struct gro_group groups[BATCH];
+    uint16_t next[BATCH];
+    struct iovec wiov[TUN_GRO_MAX_SEGS + 1];
+    /* UDP rx with UDP_GRO (NULL without). */
+    struct gro_rx *gro;
+    bool debug_gso_eio;            /* tests: the next GSO send fails with EIO */
 } __attribute__((aligned(64)));
 
 struct io_linux {
@@ -77,8 +127,11 @@ struct io_linux {
     bool have_v6;
     uint16_t port;                 /* written by set_listen, read by rx workers */
     uint32_t fwmark;               /* control thread only */
+    unsigned offloads;             /* IO_OFFLOAD_*; UDP_GSO may drop out at run time (atomic) */
     struct io_queue *q;
 };
+
+unsigned io_linux_debug_refuse;
 
 static struct io_linux *to_linux(struct io_backend *io)
 {
@@ -93,6 +146,16 @@ static const struct io_linux *to_linux_const(const struct io_backend *io)
 static void count(uint64_t *counter)
 {
     __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static void count_n(uint64_t *counter, uint64_t n)
+{
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static bool offload_on(const struct io_linux *io, unsigned bit)
+{
+    return __atomic_load_n(&io->offloads, __ATOMIC_RELAXED) & bit;
 }
 
 /* Bytes a receive may fill: up to the tailroom reserve, at most
@@ -172,30 +235,42 @@ static int sockaddr_from_endpoint(union inet_sockaddr *sa, socklen_t *len,
 
 /* ---------------------------------------------------------------- control messages */
 
-/* Record where a datagram arrived (IP_PKTINFO / IPV6_PKTINFO). */
-static void local_from_cmsg(struct pkt *p, struct msghdr *m, uint16_t port)
+/* Record where a datagram arrived (IP_PKTINFO / IPV6_PKTINFO) and, with
+ * UDP_GRO, the size of the datagrams coalesced into it (0: none). */
+static uint16_t local_from_cmsg(struct wb_endpoint *local, uint32_t *ifindex, struct msghdr *m,
+                                uint16_t port)
 {
+    uint16_t seg = 0;
+
+    memset(local, 0, sizeof(*local));
+    *ifindex = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
             c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
             struct in_pktinfo pi;
 
             memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            p->local.family = 4;
-            memcpy(p->local.addr, &pi.ipi_spec_dst, 4);
-            p->local_ifindex = (uint32_t)pi.ipi_ifindex;
+            local->family = 4;
+            memcpy(local->addr, &pi.ipi_spec_dst, 4);
+            *ifindex = (uint32_t)pi.ipi_ifindex;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
                    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
             struct in6_pktinfo pi;
 
             memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            endpoint_set_in6(&p->local, &pi.ipi6_addr);
-            p->local_ifindex = pi.ipi6_ifindex;
+            endpoint_set_in6(local, &pi.ipi6_addr);
+            *ifindex = pi.ipi6_ifindex;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int v;
+
+            memcpy(&v, CMSG_DATA(c), sizeof(v));
+            seg = v > 0 && v <= 65535 ? (uint16_t)v : 0;
         }
-        /* UDP_GRO (a segment size) will be read here once GRO is on. */
     }
-    if (p->local.family)
-        p->local.port = port;
+    if (local->family)
+        local->port = port;
+    return seg;
 }
 
 /* Put p's sticky source into c for a datagram sent by family fam's socket;
@@ -204,7 +279,6 @@ static size_t source_to_cmsg(union cmsg_buf *c, int fam, const struct pkt *p)
 {
     struct cmsghdr *cm = &c->align;
 
-    memset(c, 0, sizeof(*c));
     if (fam == FAM_V4 && p->local.family == 4) {
         struct in_pktinfo pi = { 0 };
 
@@ -233,7 +307,7 @@ static size_t source_to_cmsg(union cmsg_buf *c, int fam, const struct pkt *p)
 /* ---------------------------------------------------------------- TUN */
 
 /* Open one TUN queue on `name` (a template the first time). */
-static int tun_open(const char *name, bool multi_queue, char out[IFNAMSIZ])
+static int tun_open(const char *name, bool multi_queue, bool vnet, char out[IFNAMSIZ])
 {
     struct ifreq ifr;
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -242,10 +316,11 @@ static int tun_open(const char *name, bool multi_queue, char out[IFNAMSIZ])
     if (fd < 0)
         return -errno;
     memset(&ifr, 0, sizeof(ifr));
-    /* Offloads: IFF_VNET_HDR joins these flags, followed by TUNSETVNETHDRSZ
-     * and TUNSETOFFLOAD (TUN_F_CSUM | TSO4/6 | USO4/6, the latter two
-     * defined by hand on Debian 12 and refused by older kernels). */
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0);
+    /* IFF_VNET_HDR: every read and write starts with a virtio_net_hdr (10
+     * bytes, the default TUNSETVNETHDRSZ), which is how super-packets and
+     * partial checksums cross. */
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0) |
+                    (vnet ? IFF_VNET_HDR : 0);
     if (name)
         memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
@@ -258,38 +333,67 @@ static int tun_open(const char *name, bool multi_queue, char out[IFNAMSIZ])
     return fd;
 }
 
+/* Ask for the most the kernel takes, each refusal (EINVAL: an older
+ * kernel) dropping one level: USO (6.2+), then TSO, then checksums only,
+ * then nothing (the header stays, always GSO_NONE). */
+static unsigned tun_set_offload(int fd)
+{
+    static const struct { unsigned long flags; unsigned offloads; } levels[] = {
+        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6,
+          IO_OFFLOAD_TUN_TSO | IO_OFFLOAD_TUN_USO },
+        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, IO_OFFLOAD_TUN_TSO },
+        { TUN_F_CSUM, 0 },
+    };
+
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        if ((levels[i].offloads & io_linux_debug_refuse) ||
+            ((levels[i].flags & TUN_F_CSUM) && (io_linux_debug_refuse & IO_OFFLOAD_TUN_CSUM)))
+            continue;
+        if (ioctl(fd, TUNSETOFFLOAD, levels[i].flags) == 0)
+            return levels[i].offloads | IO_OFFLOAD_TUN_CSUM;
+    }
+    return 0;
+}
+
 static int tun_open_all(struct io_linux *io, const char *wanted)
 {
     bool multi = io->base.n_queues > 1;
+    bool vnet = !(io_linux_debug_refuse & IO_OFFLOAD_TUN_VNET);
     char name[IFNAMSIZ];
 
     for (unsigned i = 0; i < io->base.n_queues; i++) {
         /* The first open creates the interface and completes a "%d"
          * template; the others attach to the name it got. */
-        int fd = tun_open(i == 0 ? wanted : io->ifname, multi, name);
+        int fd = tun_open(i == 0 ? wanted : io->ifname, multi, vnet, name);
 
+        if (fd == -EINVAL && vnet && i == 0) {
+            vnet = false;              /* no IFF_VNET_HDR here: plain reads and writes */
+            fd = tun_open(wanted, multi, vnet, name);
+        }
         if (fd < 0)
             return fd;
         io->q[i].tun_fd = fd;
         if (i == 0)
             memcpy(io->ifname, name, IFNAMSIZ);
     }
+    if (vnet) {
+        io->offloads |= IO_OFFLOAD_TUN_VNET | tun_set_offload(io->q[0].tun_fd);
+        for (unsigned i = 0; i < io->base.n_queues; i++)
+            if (!(io->q[i].tun_buf = malloc(TUN_READ_SIZE)))
+                return -ENOMEM;
+    }
     io->ifindex = (int)if_nametoindex(io->ifname);
     return io->ifindex > 0 ? 0 : -errno;
 }
 
-/* Concurrency: the owner of the queue's TUN rx side only. */
-static int linux_tun_rx_burst(struct io_backend *iob, unsigned queue, struct pkt **pkts, unsigned n)
+/* Plain TUN: each read straight into the caller's buffer. */
+static int tun_rx_plain(struct io_queue *q, unsigned queue, struct pkt **pkts, unsigned n)
 {
-    int fd = to_linux(iob)->q[queue].tun_fd;
     unsigned i = 0;
 
     while (i < n) {
         struct pkt *p = pkts[i];
-        /* With IFF_VNET_HDR each read would start with a virtio_net_hdr
-         * (read into the headroom), and a GSO super-packet would be split
-         * here into MTU-sized packets across the following pkts. */
-        ssize_t r = read(fd, p->data, rx_room(p));
+        ssize_t r = read(q->tun_fd, p->data, rx_room(p));
 
         if (r < 0 && errno == EINTR)
             continue;
@@ -306,20 +410,66 @@ static int linux_tun_rx_burst(struct io_backend *iob, unsigned queue, struct pkt
     return (int)i;
 }
 
+/* IFF_VNET_HDR: a read lands in the queue's buffer (a super-packet can be
+ * 64 KiB) and is cut into the caller's buffers; what does not fit stays
+ * for the next burst (wait() reports it ready). */
+static int tun_rx_vnet(struct io_queue *q, unsigned queue, struct pkt **pkts, unsigned n)
+{
+    unsigned i = 0;
+
+    while (i < n) {
+        struct vnet_hdr h;
+        ssize_t r;
+
+        if (q->gso.active) {
+            unsigned k = tun_gso_next(&q->gso, pkts + i, n - i);
+
+            for (unsigned j = i; j < i + k; j++)
+                pkts[j]->queue = queue;
+            count_n(&q->st.tun_rx_segments, k);
+            i += k;
+            continue;
+        }
+        r = read(q->tun_fd, q->tun_buf, TUN_READ_SIZE);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EAGAIN)
+            break;
+        if (r < 0)
+            return i ? (int)i : -errno;
+        if (r == 0)
+            break;
+        memcpy(&h, q->tun_buf, VNET_HDR_LEN);
+        if (r <= VNET_HDR_LEN ||
+            tun_gso_begin(&q->gso, &h, q->tun_buf + VNET_HDR_LEN, (uint32_t)(r - VNET_HDR_LEN)) < 0) {
+            count(&q->st.tun_rx_malformed);
+            continue;
+        }
+        if (h.gso_type != VNET_GSO_NONE)
+            count(&q->st.tun_rx_super);
+    }
+    return (int)i;
+}
+
+/* Concurrency: the owner of the queue's TUN rx side only. */
+static int linux_tun_rx_burst(struct io_backend *iob, unsigned queue, struct pkt **pkts, unsigned n)
+{
+    struct io_queue *q = &to_linux(iob)->q[queue];
+
+    return q->tun_buf ? tun_rx_vnet(q, queue, pkts, n) : tun_rx_plain(q, queue, pkts, n);
+}
+
 /* Errors of a TUN write that concern the whole queue, not the packet. */
 static bool tun_error_is_fatal(int e)
 {
     return e == EBADF || e == EBADFD || e == EFAULT;
 }
 
-/* Concurrency: the owner of the queue's TUN tx side only. */
-static int linux_tun_tx_burst(struct io_backend *iob, unsigned queue, struct pkt **pkts, unsigned n)
+/* Plain TUN: one write per packet; stops early on EAGAIN. */
+static int tun_tx_plain(struct io_queue *q, struct pkt **pkts, unsigned n)
 {
-    struct io_queue *q = &to_linux(iob)->q[queue];
     unsigned i = 0;
 
-    /* With IFF_VNET_HDR, runs of one TCP flow would be coalesced here into
-     * one super-packet (GRO) behind a virtio_net_hdr, written with writev. */
     while (i < n) {
         ssize_t r = write(q->tun_fd, pkts[i]->data, pkts[i]->len);
 
@@ -330,10 +480,75 @@ static int linux_tun_tx_burst(struct io_backend *iob, unsigned queue, struct pkt
         if (r < 0 && tun_error_is_fatal(errno))
             return i ? (int)i : -errno;
         if (r < 0)
-            count(&q->tun_tx_dropped);  /* EINVAL: not IPv4/IPv6; EIO: link down */
+            count(&q->st.tun_tx_dropped);  /* EINVAL: not IPv4/IPv6; EIO: link down */
         i++;
     }
     return (int)i;
+}
+
+/* Write one coalescing group: the header, the head packet, the members'
+ * payloads gathered behind it. Returns 0 or -errno. */
+static int tun_write_group(struct io_queue *q, struct pkt **pkts, const struct gro_group *g)
+{
+    struct vnet_hdr h;
+    unsigned k = 0;
+    ssize_t r;
+
+    tun_gro_finish(pkts, g, &h);
+    q->wiov[k++] = (struct iovec){ &h, VNET_HDR_LEN };
+    q->wiov[k++] = (struct iovec){ pkts[g->head]->data, pkts[g->head]->len };
+    for (unsigned i = q->next[g->head]; g->n > 1 && i != 0xffff; i = q->next[i])
+        q->wiov[k++] = (struct iovec){ pkts[i]->data + g->hdr_len, pkts[i]->len - g->hdr_len };
+    do
+        r = writev(q->tun_fd, q->wiov, (int)k);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+        if (g->n > 1) {
+            count(&q->st.tun_tx_gro_writes);
+            count_n(&q->st.tun_tx_gro_segments, g->n);
+        }
+        return 0;
+    }
+    return -errno;
+}
+
+/* IFF_VNET_HDR: same-flow TCP runs go out as one super-packet each (when
+ * the kernel took TSO, it takes them back), the rest one by one behind an
+ * empty header. Every packet is taken: a write refused for its packets
+ * counts them as dropped, since coalescing has already rewritten headers. */
+static int tun_tx_vnet(struct io_linux *io, struct io_queue *q, struct pkt **pkts, unsigned n)
+{
+    bool coalesce = offload_on(io, IO_OFFLOAD_TUN_TSO);
+
+    for (unsigned base = 0; base < n; base += BATCH) {
+        unsigned cnt = n - base < BATCH ? n - base : BATCH, ng;
+
+        if (coalesce) {
+            ng = tun_gro_plan(pkts + base, cnt, q->groups, q->next);
+        } else {
+            for (unsigned i = 0; i < cnt; i++)
+                q->groups[i] = (struct gro_group){ .head = (uint16_t)i, .last = (uint16_t)i, .n = 1 };
+            ng = cnt;
+        }
+        for (unsigned k = 0; k < ng; k++) {
+            int r = tun_write_group(q, pkts + base, &q->groups[k]);
+
+            if (r < 0 && tun_error_is_fatal(-r))
+                return base || k ? (int)n : r;
+            if (r < 0)
+                count_n(&q->st.tun_tx_dropped, q->groups[k].n);
+        }
+    }
+    return (int)n;
+}
+
+/* Concurrency: the owner of the queue's TUN tx side only. */
+static int linux_tun_tx_burst(struct io_backend *iob, unsigned queue, struct pkt **pkts, unsigned n)
+{
+    struct io_linux *io = to_linux(iob);
+    struct io_queue *q = &io->q[queue];
+
+    return q->tun_buf ? tun_tx_vnet(io, q, pkts, n) : tun_tx_plain(q, pkts, n);
 }
 
 /* ---------------------------------------------------------------- UDP sockets */
@@ -372,8 +587,9 @@ static int bound_port(int fd)
     return ntohs(sa.sa.sa_family == AF_INET ? sa.in4.sin_port : sa.in6.sin6_port);
 }
 
-/* A bound, non-blocking UDP socket of family fam on port (0: any). */
-static int udp_open(int fam, uint16_t port, uint32_t fwmark, bool reuseport)
+/* A bound, non-blocking UDP socket of family fam on port (0: any); with
+ * gro, UDP_GRO on (coalesced datagrams come whole, with their size). */
+static int udp_open(int fam, uint16_t port, uint32_t fwmark, bool reuseport, bool gro)
 {
     union inet_sockaddr sa;
     socklen_t len;
@@ -397,6 +613,8 @@ static int udp_open(int fam, uint16_t port, uint32_t fwmark, bool reuseport)
         ret = setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
     if (!ret && fwmark)
         ret = setopt(fd, SOL_SOCKET, SO_MARK, (int)fwmark);
+    if (!ret && gro)
+        ret = setopt(fd, SOL_UDP, UDP_GRO, 1);
     if (!ret && bind(fd, &sa.sa, len) < 0)
         ret = -errno;
     if (ret) {
@@ -431,7 +649,7 @@ static int udp_try_open_all(const struct io_linux *io, uint16_t port, uint32_t f
 
         if (fam == FAM_V6 && !io->have_v6)
             continue;
-        fd = udp_open(fam, port, fwmark, io->base.n_queues > 1);
+        fd = udp_open(fam, port, fwmark, io->base.n_queues > 1, offload_on(io, IO_OFFLOAD_UDP_GRO));
         if (fd >= 0 && port == 0) {
             int p = bound_port(fd);
 
@@ -537,15 +755,95 @@ static int udp_rx_socket(struct io_queue *q, int fd, uint16_t port, unsigned que
             p->len = s->msgs[j].msg_len;
             p->queue = queue;
             endpoint_from_sockaddr(&p->remote, &s->names[j]);
-            memset(&p->local, 0, sizeof(p->local));
-            p->local_ifindex = 0;
-            local_from_cmsg(p, &s->msgs[j].msg_hdr, port);
+            local_from_cmsg(&p->local, &p->local_ifindex, &s->msgs[j].msg_hdr, port);
         }
         done += (unsigned)r;
         if ((unsigned)r < cnt)
             break;
     }
     return (int)done;
+}
+
+/* UDP_GRO: hand out the segments of what was received, in order. */
+static unsigned gro_drain(struct io_queue *q, unsigned queue, struct pkt **pkts, unsigned n)
+{
+    struct gro_rx *g = q->gro;
+    unsigned i = 0;
+
+    while (i < n && g->i < g->n) {
+        const struct gro_meta *m = &g->meta[g->i];
+        uint32_t left = m->len - g->off;
+        uint32_t take = m->seg && m->seg < left ? m->seg : left;
+        struct pkt *p = pkts[i++];
+
+        memcpy(p->data, g->buf[g->i] + g->off, take);
+        p->len = take;
+        p->queue = queue;
+        p->remote = m->remote;
+        p->local = m->local;
+        p->local_ifindex = m->local_ifindex;
+        g->off += take;
+        if (g->off == m->len) {
+            if (m->seg && m->len > m->seg) {
+                count(&q->st.udp_rx_gro_datagrams);
+                count_n(&q->st.udp_rx_gro_segments, (m->len + m->seg - 1) / m->seg);
+            }
+            g->i++;
+            g->off = 0;
+        }
+    }
+    return i;
+}
+
+/* UDP_GRO: receive up to GRO_BUFS (coalesced) datagrams from fd. */
+static int gro_receive(struct io_queue *q, int fd, uint16_t port)
+{
+    struct gro_rx *g = q->gro;
+    int r;
+
+    for (unsigned j = 0; j < GRO_BUFS; j++) {
+        g->iov[j] = (struct iovec){ g->buf[j], GRO_BUF_SIZE };
+        g->msgs[j].msg_hdr = (struct msghdr){ .msg_name = &g->names[j],
+                                              .msg_namelen = sizeof(g->names[j]),
+                                              .msg_iov = &g->iov[j], .msg_iovlen = 1,
+                                              .msg_control = g->ctrl[j].buf,
+                                              .msg_controllen = CTRL_SIZE };
+    }
+    do
+        r = recvmmsg(fd, g->msgs, GRO_BUFS, MSG_DONTWAIT, NULL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    for (int j = 0; j < r; j++) {
+        struct gro_meta *m = &g->meta[j];
+
+        endpoint_from_sockaddr(&m->remote, &g->names[j]);
+        m->seg = local_from_cmsg(&m->local, &m->local_ifindex, &g->msgs[j].msg_hdr, port);
+        m->len = g->msgs[j].msg_len;
+    }
+    g->n = (unsigned)r;
+    g->i = 0;
+    g->off = 0;
+    return r;
+}
+
+static int udp_rx_gro(struct io_queue *q, unsigned queue, uint16_t port, struct pkt **pkts, unsigned n)
+{
+    int first = (int)(q->rx_first ^= 1);
+    unsigned total = gro_drain(q, queue, pkts, n);
+
+    for (int k = 0; k < N_FAM && total < n; k++) {
+        int fd = q->udp_fd[(first + k) % N_FAM];
+        int r;
+
+        if (fd < 0)
+            continue;
+        r = gro_receive(q, fd, port);
+        if (r < 0)
+            return total ? (int)total : r;
+        total += gro_drain(q, queue, pkts + total, n - total);
+    }
+    return (int)total;
 }
 
 /* Concurrency: the owner of the queue's UDP rx side only. */
@@ -556,9 +854,12 @@ static int linux_udp_rx_burst(struct io_backend *iob, unsigned queue, struct pkt
     /* set_listen may change the port meanwhile (relaxed: a datagram read
      * from the old socket just before the swap may get the new port). */
     uint16_t port = __atomic_load_n(&io->port, __ATOMIC_RELAXED);
-    int first = (int)(q->rx_first ^= 1);
+    int first;
     int total = 0;
 
+    if (q->gro)
+        return udp_rx_gro(q, queue, port, pkts, n);
+    first = (int)(q->rx_first ^= 1);
     for (int k = 0; k < N_FAM && (unsigned)total < n; k++) {
         int fd = q->udp_fd[(first + k) % N_FAM];
         int r;
@@ -573,19 +874,71 @@ static int linux_udp_rx_burst(struct io_backend *iob, unsigned queue, struct pkt
     return total;
 }
 
-/* Fill scratch entry j to send p; returns its family or -1. */
-static int tx_prepare(struct mmsg_scratch *s, unsigned j, const struct pkt *p)
+/* Control messages for a send: the sticky source, and with seg a
+ * UDP_SEGMENT size. Returns their length. */
+static size_t tx_ctrl(struct mmsg_scratch *s, unsigned m, int fam, const struct pkt *p, uint16_t seg)
 {
-    struct msghdr *m = &s->msgs[j].msg_hdr;
-    socklen_t namelen = 0;
-    int fam = sockaddr_from_endpoint(&s->names[j], &namelen, &p->remote, p->local_ifindex);
-    size_t ctrl = fam >= 0 ? source_to_cmsg(&s->ctrl[j], fam, p) : 0;
+    union cmsg_buf *c = &s->ctrl[m];
+    size_t len;
 
-    s->iov[j] = (struct iovec){ p->data, p->len };
-    *m = (struct msghdr){ .msg_name = &s->names[j], .msg_namelen = namelen,
-                          .msg_iov = &s->iov[j], .msg_iovlen = 1,
-                          .msg_control = ctrl ? s->ctrl[j].buf : NULL, .msg_controllen = ctrl };
-    return fam;
+    memset(c, 0, sizeof(*c));
+    len = fam >= 0 ? source_to_cmsg(c, fam, p) : 0;
+    s->has_src[m] = len != 0;
+    if (seg) {
+        struct cmsghdr *cm = (struct cmsghdr *)(void *)(c->buf + len);
+
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(seg));
+        memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+        len += CMSG_SPACE(sizeof(seg));
+    }
+    return len;
+}
+
+/* May b go out in the same UDP_SEGMENT send as a? */
+static bool same_path(const struct pkt *a, const struct pkt *b)
+{
+    return a->remote.family == b->remote.family && a->remote.port == b->remote.port &&
+           memcmp(a->remote.addr, b->remote.addr, 16) == 0 && a->local.family == b->local.family &&
+           memcmp(a->local.addr, b->local.addr, 16) == 0 && a->local_ifindex == b->local_ifindex;
+}
+
+/* Build messages for pkts[0..cnt) (cnt <= BATCH): with gso, each run of
+ * datagrams to one endpoint from one source, all of the first one's size
+ * but a shorter last, is one message. Returns the message count. */
+static unsigned tx_build(struct io_queue *q, struct pkt **pkts, unsigned cnt, bool gso)
+{
+    struct mmsg_scratch *s = &q->tx;
+    unsigned m = 0;
+
+    for (unsigned i = 0; i < cnt; m++) {
+        struct msghdr *h = &s->msgs[m].msg_hdr;
+        socklen_t namelen = 0;
+        int fam = sockaddr_from_endpoint(&s->names[m], &namelen, &pkts[i]->remote,
+                                         pkts[i]->local_ifindex);
+        uint32_t seg = pkts[i]->len, total = seg;
+        unsigned k = 1;
+        size_t ctrl;
+
+        while (gso && fam >= 0 && i + k < cnt && k < GSO_MAX_SEGS && pkts[i + k]->len <= seg &&
+               total + pkts[i + k]->len <= GSO_MAX_BYTES && same_path(pkts[i], pkts[i + k])) {
+            total += pkts[i + k]->len;
+            if (pkts[i + k++]->len < seg)
+                break;
+        }
+        for (unsigned j = i; j < i + k; j++)
+            s->iov[j] = (struct iovec){ pkts[j]->data, pkts[j]->len };
+        ctrl = tx_ctrl(s, m, fam, pkts[i], k > 1 ? (uint16_t)seg : 0);
+        *h = (struct msghdr){ .msg_name = &s->names[m], .msg_namelen = namelen,
+                              .msg_iov = &s->iov[i], .msg_iovlen = k,
+                              .msg_control = ctrl ? s->ctrl[m].buf : NULL, .msg_controllen = ctrl };
+        s->fam[m] = (int8_t)fam;
+        s->first[m] = (uint8_t)i;
+        s->count[m] = (uint8_t)k;
+        i += k;
+    }
+    return m;
 }
 
 /* How the kernel refuses a source address that is no longer local: IPv6
@@ -597,66 +950,111 @@ static bool source_refused(int e)
     return e == EINVAL || e == ENETUNREACH;
 }
 
-/* Send scratch entries [0, cnt) (pkts[0..cnt)) in runs of one family, in
- * order. Returns how many were taken; stops early only on EAGAIN. */
-static unsigned udp_tx_batch(struct io_queue *q, struct pkt **pkts, unsigned cnt)
+/* The sticky source of message m is gone: forget it, keep its segment size. */
+static void tx_clear_source(struct io_queue *q, struct pkt **pkts, unsigned m)
 {
     struct mmsg_scratch *s = &q->tx;
-    unsigned i = 0;
+    struct msghdr *h = &s->msgs[m].msg_hdr;
+    unsigned first = s->first[m];
+    size_t ctrl;
 
-    while (i < cnt) {
+    for (unsigned j = first; j < first + s->count[m]; j++) {
+        memset(&pkts[j]->local, 0, sizeof(pkts[j]->local));
+        pkts[j]->local_ifindex = 0;
+    }
+    ctrl = tx_ctrl(s, m, s->fam[m], pkts[first], s->count[m] > 1 ? (uint16_t)pkts[first]->len : 0);
+    h->msg_control = ctrl ? s->ctrl[m].buf : NULL;
+    h->msg_controllen = ctrl;
+    count(&q->st.udp_tx_source_cleared);
+}
+
+static int send_msgs(struct io_queue *q, int fd, unsigned i, unsigned n)
+{
+    if (q->debug_gso_eio && q->tx.count[i] > 1) {
+        q->debug_gso_eio = false;
+        errno = EIO;
+        return -1;
+    }
+    return sendmmsg(fd, &q->tx.msgs[i], n, 0);
+}
+
+/* Send messages [0, n_msgs) in runs of one family, in order. Returns how
+ * many packets were taken; stops early on EAGAIN, or (*gso_err = errno)
+ * at a UDP_SEGMENT message the kernel refused, to be sent again without. */
+static unsigned udp_tx_msgs(struct io_queue *q, struct pkt **pkts, unsigned n_msgs, int *gso_err)
+{
+    struct mmsg_scratch *s = &q->tx;
+    unsigned i = 0, taken = 0;
+
+    while (i < n_msgs) {
         int fam = s->fam[i];
         int fd = fam >= 0 ? q->udp_fd[fam] : -1;
         unsigned end = i + 1;
         int r;
 
         if (fd < 0) {
-            count(&q->udp_tx_dropped);
-            i++;
+            count_n(&q->st.udp_tx_dropped, s->count[i]);
+            taken += s->count[i++];
             continue;
         }
-        while (end < cnt && s->fam[end] == fam)
+        while (end < n_msgs && s->fam[end] == fam)
             end++;
-        r = sendmmsg(fd, &s->msgs[i], end - i, 0);
+        r = send_msgs(q, fd, i, end - i);
         if (r > 0) {
-            i += (unsigned)r;
+            for (int k = 0; k < r; k++, i++) {
+                taken += s->count[i];
+                if (s->count[i] > 1) {
+                    count(&q->st.udp_tx_gso_sends);
+                    count_n(&q->st.udp_tx_gso_segments, s->count[i]);
+                }
+            }
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0 && errno == EAGAIN)
             break;
-        if (r < 0 && source_refused(errno) && s->msgs[i].msg_hdr.msg_controllen) {
-            /* The sticky source is no longer ours: forget it, send again. */
-            memset(&pkts[i]->local, 0, sizeof(pkts[i]->local));
-            pkts[i]->local_ifindex = 0;
-            s->msgs[i].msg_hdr.msg_control = NULL;
-            s->msgs[i].msg_hdr.msg_controllen = 0;
-            count(&q->udp_tx_source_cleared);
+        if (r < 0 && source_refused(errno) && s->has_src[i]) {
+            tx_clear_source(q, pkts, i);
             continue;
         }
-        count(&q->udp_tx_dropped);  /* ENETUNREACH, EMSGSIZE, EPERM, ... */
-        i++;
+        if (r < 0 && s->count[i] > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
+            *gso_err = errno;
+            break;
+        }
+        count_n(&q->st.udp_tx_dropped, s->count[i]);  /* ENETUNREACH, EMSGSIZE, EPERM, ... */
+        taken += s->count[i++];
     }
-    return i;
+    return taken;
 }
 
 /* Concurrency: the owner of the queue's UDP tx side only. */
 static int linux_udp_tx_burst(struct io_backend *iob, unsigned queue, struct pkt **pkts, unsigned n)
 {
-    struct io_queue *q = &to_linux(iob)->q[queue];
+    struct io_linux *io = to_linux(iob);
+    struct io_queue *q = &io->q[queue];
+    bool gso = offload_on(io, IO_OFFLOAD_UDP_GSO);
     unsigned done = 0;
 
-    /* UDP GSO would go here: consecutive same-size datagrams to one
-     * endpoint sent as one buffer with a UDP_SEGMENT cmsg. */
     while (done < n) {
         unsigned cnt = n - done < BATCH ? n - done : BATCH;
-        unsigned sent;
+        int gso_err = 0;
+        unsigned sent = udp_tx_msgs(q, pkts + done, tx_build(q, pkts + done, cnt, gso), &gso_err);
 
-        for (unsigned j = 0; j < cnt; j++)
-            q->tx.fam[j] = (int8_t)tx_prepare(&q->tx, j, pkts[done + j]);
-        sent = udp_tx_batch(q, pkts + done, cnt);
         done += sent;
+        if (gso_err) {
+            /* EIO: the path cannot segment (seen in the wild with some
+             * drivers): off for good, as wireguard-go does. EINVAL or
+             * EMSGSIZE: this run only (a segment larger than the route's
+             * MTU: Linux 6.x says EMSGSIZE). Either way the run goes
+             * again, datagram by datagram. */
+            if (gso_err == EIO) {
+                __atomic_fetch_and(&io->offloads, ~(unsigned)IO_OFFLOAD_UDP_GSO, __ATOMIC_RELAXED);
+                count(&q->st.udp_gso_disabled);
+            }
+            gso = false;
+            continue;
+        }
         if (sent < cnt)
             break;
     }
@@ -670,11 +1068,13 @@ static int linux_wait(struct io_backend *iob, unsigned queue, int timeout_ms)
 {
     struct io_queue *q = &to_linux(iob)->q[queue];
     struct epoll_event ev[WAIT_EVENTS];
-    int mask = IO_READY_NONE;
-    int n = epoll_wait(q->epoll_fd, ev, WAIT_EVENTS, timeout_ms < 0 ? -1 : timeout_ms);
+    /* A split or a coalesced datagram still being handed out is input
+     * that no descriptor shows. */
+    int mask = (q->gso.active ? IO_READY_TUN : 0) | (q->gro && q->gro->i < q->gro->n ? IO_READY_UDP : 0);
+    int n = epoll_wait(q->epoll_fd, ev, WAIT_EVENTS, mask ? 0 : timeout_ms < 0 ? -1 : timeout_ms);
 
     if (n < 0)
-        return errno == EINTR ? IO_READY_NONE : -errno;
+        return errno == EINTR ? mask : -errno;
     for (int i = 0; i < n; i++) {
         if (ev[i].data.u32 == TAG_TUN)
             mask |= IO_READY_TUN;
@@ -785,6 +1185,10 @@ static void teardown(struct io_linux *io)
         int fds[] = { q->udp_fd[FAM_V4], q->udp_fd[FAM_V6], q->tun_fd, q->epoll_fd, q->wake_fd };
 
         close_fds(fds, sizeof(fds) / sizeof(fds[0]));
+        free(q->tun_buf);
+        for (unsigned k = 0; q->gro && k < GRO_BUFS; k++)
+            free(q->gro->buf[k]);
+        free(q->gro);
     }
     free(io->q);
     free(io);
@@ -844,6 +1248,35 @@ static struct io_linux *backend_alloc(unsigned n_queues)
     return io;
 }
 
+/* UDP_SEGMENT (4.18) and UDP_GRO (5.0), asked of a scratch socket: a
+ * kernel without them says ENOPROTOOPT. */
+static unsigned udp_probe_offloads(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    unsigned got = 0;
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    if (fd < 0)
+        return 0;
+    if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0)
+        got |= IO_OFFLOAD_UDP_GSO;
+    if (setopt(fd, SOL_UDP, UDP_GRO, 1) == 0)
+        got |= IO_OFFLOAD_UDP_GRO;
+    close(fd);
+    return got & ~io_linux_debug_refuse;
+}
+
+static int gro_alloc(struct io_queue *q)
+{
+    if (!(q->gro = calloc(1, sizeof(*q->gro))))
+        return -ENOMEM;
+    for (unsigned k = 0; k < GRO_BUFS; k++)
+        if (!(q->gro->buf[k] = malloc(GRO_BUF_SIZE)))
+            return -ENOMEM;
+    return 0;
+}
+
 static int backend_open(struct io_linux *io, const char *ifname_wanted)
 {
     int ret = tun_open_all(io, ifname_wanted);
@@ -853,6 +1286,10 @@ static int backend_open(struct io_linux *io, const char *ifname_wanted)
         ret = queue_events_init(&io->q[i]);
     if (ret)
         return ret;
+    io->offloads |= udp_probe_offloads();
+    for (unsigned i = 0; (io->offloads & IO_OFFLOAD_UDP_GRO) && i < io->base.n_queues; i++)
+        if ((ret = gro_alloc(&io->q[i])) < 0)
+            return ret;
     fds = malloc(sizeof(*fds) * io->base.n_queues * N_FAM);
     if (!fds)
         return -ENOMEM;
@@ -891,6 +1328,16 @@ struct io_backend *io_linux_create(const char *ifname_wanted, char *ifname_out,
     return &io->base;
 }
 
+unsigned io_linux_offloads(const struct io_backend *io)
+{
+    return __atomic_load_n(&to_linux_const(io)->offloads, __ATOMIC_RELAXED);
+}
+
+void io_linux_debug_gso_eio(struct io_backend *io, unsigned queue)
+{
+    to_linux(io)->q[queue].debug_gso_eio = true;
+}
+
 int io_linux_tun_ifindex(const struct io_backend *io)
 {
     return to_linux_const(io)->ifindex;
@@ -909,8 +1356,10 @@ void io_linux_stats(const struct io_backend *iob, struct io_linux_stats *out)
     for (unsigned i = 0; i < io->base.n_queues; i++) {
         const struct io_queue *q = &io->q[i];
 
-        out->tun_tx_dropped += __atomic_load_n(&q->tun_tx_dropped, __ATOMIC_RELAXED);
-        out->udp_tx_dropped += __atomic_load_n(&q->udp_tx_dropped, __ATOMIC_RELAXED);
-        out->udp_tx_source_cleared += __atomic_load_n(&q->udp_tx_source_cleared, __ATOMIC_RELAXED);
+        const uint64_t *from = (const uint64_t *)&q->st;
+        uint64_t *to = (uint64_t *)out;
+
+        for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+            to[k] += __atomic_load_n(&from[k], __ATOMIC_RELAXED);
     }
 }

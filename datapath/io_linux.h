@@ -32,8 +32,21 @@
  * failure (-EADDRINUSE, ...) the old ones stay. To change only the mark of
  * a kernel-chosen port, pass listen_port().
  *
- * Not yet: IFF_VNET_HDR offloads (TSO/GRO on the TUN, UDP GSO/GRO); the
- * code marks where they go.
+ * Offloads, each detected at create time and dropped by itself where the
+ * kernel refuses it (io_linux_offloads() says which are on):
+ *   - TUN: IFF_VNET_HDR with TUNSETOFFLOAD CSUM|TSO4|TSO6|USO4|USO6, then
+ *     without USO, then CSUM only, then none (EINVAL: an older kernel).
+ *     rx splits TSO/USO super-packets and completes partial checksums
+ *     (tun_gso.c); tx coalesces same-flow TCP runs into super-packets
+ *     (tun_gro.c) and writes them with writev, payloads not copied.
+ *     The device still sees MTU-sized packets both ways.
+ *   - UDP: runs of equal-size datagrams to one endpoint from one source go
+ *     out as one UDP_SEGMENT send (one iovec per datagram); a run the
+ *     kernel refuses is sent again datagram by datagram (EINVAL/EMSGSIZE: that run;
+ *     EIO: GSO off for good, as wireguard-go does). UDP_GRO on receive:
+ *     coalesced datagrams are cut into the caller's buffers.
+ * A split or a coalesced datagram larger than the caller's burst stays in
+ * the queue for the next burst, and wait() reports that queue ready.
  */
 #ifndef WB_DATAPATH_IO_LINUX_H
 #define WB_DATAPATH_IO_LINUX_H
@@ -62,11 +75,41 @@ struct io_backend *io_linux_create(const char *ifname_wanted, char *ifname_out,
 int io_linux_tun_ifindex(const struct io_backend *io);
 const char *io_linux_tun_name(const struct io_backend *io);
 
+/* Every field a uint64_t (io_linux_stats sums them as an array). */
 struct io_linux_stats {
     uint64_t tun_tx_dropped;       /* packets the TUN refused (not IPv4/IPv6, ...) */
     uint64_t udp_tx_dropped;       /* datagrams refused (no route, no socket for the family, ...) */
     uint64_t udp_tx_source_cleared; /* sticky source gone: sent from the kernel's choice */
+    uint64_t tun_rx_malformed;     /* reads whose virtio_net_hdr did not fit the packet */
+    uint64_t tun_rx_super;         /* TSO/USO super-packets read */
+    uint64_t tun_rx_segments;      /* packets handed out by the vnet path (split or not) */
+    uint64_t tun_tx_gro_writes;    /* coalesced writes */
+    uint64_t tun_tx_gro_segments;  /* packets in them */
+    uint64_t udp_tx_gso_sends;     /* UDP_SEGMENT sends */
+    uint64_t udp_tx_gso_segments;  /* datagrams in them */
+    uint64_t udp_gso_disabled;     /* GSO turned off after EIO */
+    uint64_t udp_rx_gro_datagrams; /* coalesced datagrams received */
+    uint64_t udp_rx_gro_segments;  /* datagrams in them */
 };
+
+enum io_linux_offload {
+    IO_OFFLOAD_TUN_VNET = 1 << 0,  /* IFF_VNET_HDR */
+    IO_OFFLOAD_TUN_CSUM = 1 << 1,  /* TUN_F_CSUM */
+    IO_OFFLOAD_TUN_TSO = 1 << 2,   /* TUN_F_TSO4|TSO6: split on rx, coalesce on tx */
+    IO_OFFLOAD_TUN_USO = 1 << 3,   /* TUN_F_USO4|USO6: split on rx */
+    IO_OFFLOAD_UDP_GSO = 1 << 4,   /* UDP_SEGMENT */
+    IO_OFFLOAD_UDP_GRO = 1 << 5,   /* UDP_GRO */
+};
+
+/* The offloads in use (a mask of enum io_linux_offload). Any thread. */
+unsigned io_linux_offloads(const struct io_backend *io);
+
+/* Tests only. Offloads to refuse at the next io_linux_create, as a kernel
+ * without them would (the kernel here cannot be made to refuse). */
+extern unsigned io_linux_debug_refuse;
+/* Tests only: the next UDP_SEGMENT send on queue fails with EIO, as some
+ * drivers do. Call from the queue's tx owner or before it runs. */
+void io_linux_debug_gso_eio(struct io_backend *io, unsigned queue);
 
 /* Sum over all queues; any thread (each counter is read atomically, the
  * set is not a snapshot). */
