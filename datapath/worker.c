@@ -25,8 +25,16 @@
 
 #define TX_SLOTS (4 * DEVICE_BURST)
 
+enum rx_kind { RX_DROP, RX_HANDSHAKE, RX_COOKIE, RX_DATA };
+
 struct batch {
     struct pkt *rx[DEVICE_BURST];
+    struct device_peer *peer[DEVICE_BURST];   /* per rx packet: its peer (NULL: none) */
+    struct aead_op ops[DEVICE_BURST];
+    struct noise_keypair *kps[DEVICE_BURST];
+    long plain[DEVICE_BURST];
+    uint8_t idx[DEVICE_BURST];                /* rx slot of each op */
+    uint8_t kind[DEVICE_BURST];               /* enum rx_kind of each rx datagram */
     struct pkt *udp_tx[TX_SLOTS];
     unsigned n_udp_tx;
     struct pkt *tun_tx[TX_SLOTS];
@@ -171,29 +179,82 @@ static const uint8_t *inner_addr(const struct pkt *in, int *family, bool source)
     return NULL;
 }
 
-static void encapsulate_one(struct device *dev, struct batch *b, struct pkt *in)
+/* Hand rx slot i's buffer on to a tx list, putting a spare in its place.
+ * False (the packet stays) when no spare buffer can be had. */
+static bool take_rx(struct batch *b, unsigned i, struct pkt **list, unsigned *n)
 {
-    int family;
-    const uint8_t *dst = inner_addr(in, &family, false);
-    struct device_peer *p = dst ? allowedips_lookup(&dev->aips, family, dst) : NULL;
-    struct pkt *out;
+    struct pkt *spare = get_buf(b);
 
-    if (!p) {
-        dev->stats.no_route++;
-        return;
-    }
-    out = udp_slot(dev, b);
+    if (!spare)
+        return false;
+    list[(*n)++] = b->rx[i];
+    b->rx[i] = spare;
+    return true;
+}
+
+/* The slow path for one packet (no usable key, staged packets ahead,
+ * counter exhausted): the tunnel copies it into a new buffer, stages it
+ * or starts a handshake. p->tun->lock held. */
+static void encapsulate_copy(struct device *dev, struct batch *b, struct device_peer *p, struct pkt *in)
+{
+    struct pkt *out = udp_slot(dev, b);
+    struct wb_result r;
+
     if (!out)
         return;
-    wb_mutex_lock(&p->tun->lock);
-    if (p->dead) {
-        put_buf(b, out);
-    } else {
-        struct wb_result r = tunnel_encapsulate_locked(p->tun, in->data, in->len, out->data,
-                                                       PKT_DATA_MAX);
-        network_result(dev, b, p, out, r);
+    r = tunnel_encapsulate_locked(p->tun, in->data, in->len, out->data, PKT_DATA_MAX);
+    network_result(dev, b, p, out, r);
+}
+
+/* Seal rx[i..j) (all routed to p) in place: the header goes into each
+ * buffer's headroom, padding and tag into its tailroom, one batch AEAD
+ * call for the run, and the buffers themselves become the datagrams.
+ * p->tun->lock held; the keypair cannot change until it is released. */
+static void encapsulate_run(struct device *dev, struct batch *b, struct device_peer *p,
+                            unsigned i, unsigned j)
+{
+    struct wb_tunnel *t = p->tun;
+    uint64_t now = tunnel_now(t);
+    struct noise_keypair *kp = tunnel_data_keypair_locked(t, now);
+    unsigned n_ops = 0, k = i;
+    size_t bytes = 0;
+
+    for (; kp && k < j; k++) {
+        struct pkt *in = b->rx[k];
+        uint8_t *hdr = in->data - MESSAGE_DATA_HEADER_LEN;
+        long len = packet_prepare_create(kp, in->data, in->len, t->mtu, hdr,
+                                         MESSAGE_DATA_HEADER_LEN + in->len + pkt_tailroom(in),
+                                         &b->ops[n_ops]);
+
+        if (len < 0)
+            break;                 /* counter exhausted: the slow path rekeys */
+        in->data = hdr;
+        in->len = (uint32_t)len;
+        bytes += (size_t)len;
+        n_ops++;
     }
-    wb_mutex_unlock(&p->tun->lock);
+    if (n_ops) {
+        aead_seal_batch(b->ops, n_ops);
+        tunnel_data_sent_locked(t, n_ops, bytes, now);
+        for (unsigned m = i; m < i + n_ops; m++) {
+            struct pkt *out = b->rx[m];
+
+            if (b->n_udp_tx == TX_SLOTS)
+                flush_udp(dev, b);
+            if (!t->peer.endpoint.family) {
+                dev->stats.no_endpoint++;
+                continue;
+            }
+            out->remote = t->peer.endpoint;
+            out->local = p->src;
+            out->local_ifindex = p->src_ifindex;
+            if (!take_rx(b, m, b->udp_tx, &b->n_udp_tx))
+                dev->stats.tx_failed++;
+        }
+    }
+    for (; k < j; k++)
+        encapsulate_copy(dev, b, p, b->rx[k]);
+    drain_peer(dev, b, p);
 }
 
 /* A backend error that will not go away (the TUN interface was deleted, a
@@ -221,9 +282,27 @@ static int handle_tun(struct device *dev, struct batch *b)
         fatal(dev, n);
         return n;
     }
+    /* Route every packet, then one lock per run of packets to one peer. */
     for (int i = 0; i < n; i++) {
-        dev->stats.rx_tun++;
-        encapsulate_one(dev, b, b->rx[i]);
+        int family;
+        const uint8_t *dst = inner_addr(b->rx[i], &family, false);
+
+        b->peer[i] = dst ? allowedips_lookup(&dev->aips, family, dst) : NULL;
+        if (!b->peer[i])
+            dev->stats.no_route++;
+    }
+    dev->stats.rx_tun += (unsigned)(n > 0 ? n : 0);
+    for (int i = 0, j; i < n; i = j) {
+        struct device_peer *p = b->peer[i];
+
+        for (j = i + 1; j < n && b->peer[j] == p; j++)
+            ;
+        if (!p)
+            continue;
+        wb_mutex_lock(&p->tun->lock);
+        if (!p->dead)
+            encapsulate_run(dev, b, p, (unsigned)i, (unsigned)j);
+        wb_mutex_unlock(&p->tun->lock);
     }
     for (int i = 0; i < n; i++)
         pkt_reset(b->rx[i]);
@@ -310,6 +389,80 @@ static void queue_handshake(struct device *dev, struct batch *b, unsigned i, uin
         dev->under_load_until = now + UNDER_LOAD_AFTER_TIME_NS;
 }
 
+/* Open rx[i..j) (data messages, all for p) in place, one batch AEAD call,
+ * then in arrival order the ordered stage (replay window, timers) and the
+ * cryptokey-routing check; the buffers themselves go to the TUN.
+ * p->tun->lock held. */
+static void decapsulate_run(struct device *dev, struct batch *b, struct device_peer *p,
+                            unsigned i, unsigned j)
+{
+    struct wb_tunnel *t = p->tun;
+    uint64_t now = tunnel_now(t);
+    unsigned n_ops = 0;
+
+    for (unsigned k = i; k < j; k++) {
+        struct pkt *in = b->rx[k];
+        struct wb_result r;
+
+        b->kps[n_ops] = tunnel_prepare_data_locked(t, in->data, in->len,
+                                                   in->data + MESSAGE_DATA_HEADER_LEN, in->len,
+                                                   &b->ops[n_ops], &b->plain[n_ops], &r, now);
+        if (b->kps[n_ops])
+            b->idx[n_ops++] = (uint8_t)k;
+    }
+    aead_open_batch(b->ops, n_ops);
+    for (unsigned q = 0; q < n_ops; q++) {
+        struct pkt *in = b->rx[b->idx[q]];
+        uint64_t rx_before = t->peer.rx_packets;
+        struct wb_result r = tunnel_finish_data_locked(t, b->kps[q], &b->ops[q], &in->remote, in->len,
+                                                       (size_t)b->plain[q], now);
+        int family;
+        const uint8_t *src;
+
+        learn_source(p, in, rx_before);
+        if (r.op != WB_WRITE_TO_TUNNEL_IPV4 && r.op != WB_WRITE_TO_TUNNEL_IPV6)
+            continue;              /* keepalive, or a drop the tunnel counted */
+        in->data += MESSAGE_DATA_HEADER_LEN;
+        in->len = (uint32_t)r.size;
+        src = inner_addr(in, &family, true);
+        /* Cryptokey routing: the inner source must be one of this peer's. */
+        if (!src || allowedips_lookup(&dev->aips, family, src) != p) {
+            dev->stats.source_not_allowed++;
+            continue;
+        }
+        if (b->n_tun_tx == TX_SLOTS)
+            flush_tun(dev, b);
+        if (!take_rx(b, b->idx[q], b->tun_tx, &b->n_tun_tx))
+            dev->stats.tx_failed++;
+    }
+    drain_peer(dev, b, p);         /* a confirmed session releases staged packets */
+}
+
+/* Type and length; for data, the peer by receiver index. Drops counted. */
+static enum rx_kind classify(struct device *dev, struct batch *b, unsigned i)
+{
+    const struct pkt *in = b->rx[i];
+
+    if (in->len < 4 || in->data[1] || in->data[2] || in->data[3]) {
+        dev->stats.malformed++;
+        return RX_DROP;
+    }
+    if ((in->data[0] == MESSAGE_HANDSHAKE_INITIATION && in->len == MESSAGE_INITIATION_LEN) ||
+        (in->data[0] == MESSAGE_HANDSHAKE_RESPONSE && in->len == MESSAGE_RESPONSE_LEN))
+        return RX_HANDSHAKE;
+    if (in->data[0] == MESSAGE_HANDSHAKE_COOKIE && in->len == MESSAGE_COOKIE_LEN)
+        return RX_COOKIE;
+    if (in->data[0] == MESSAGE_DATA && in->len >= MESSAGE_MINIMUM_LENGTH) {
+        b->peer[i] = peer_table_lookup_index(&dev->peers, load_le32(in->data + 4));
+        if (b->peer[i])
+            return RX_DATA;
+        dev->stats.unknown_index++;
+        return RX_DROP;
+    }
+    dev->stats.malformed++;
+    return RX_DROP;
+}
+
 static int handle_udp(struct device *dev, struct batch *b, uint64_t now)
 {
     int n = dev->io->ops->udp_rx_burst(dev->io, 0, b->rx, DEVICE_BURST);
@@ -318,22 +471,32 @@ static int handle_udp(struct device *dev, struct batch *b, uint64_t now)
         fatal(dev, n);
         return n;
     }
-    for (int i = 0; i < n; i++) {
-        struct pkt *in = b->rx[i];
+    for (int i = 0; i < n; i++)
+        b->kind[i] = (uint8_t)classify(dev, b, (unsigned)i);
+    dev->stats.rx_datagrams += (unsigned)(n > 0 ? n : 0);
+    for (int i = 0, j; i < n; i = j) {
+        struct device_peer *p = b->peer[i];
 
-        dev->stats.rx_datagrams++;
-        if (in->len < 4 || in->data[1] || in->data[2] || in->data[3]) {
-            dev->stats.malformed++;
-            continue;
-        }
-        if ((in->data[0] == MESSAGE_HANDSHAKE_INITIATION && in->len == MESSAGE_INITIATION_LEN) ||
-            (in->data[0] == MESSAGE_HANDSHAKE_RESPONSE && in->len == MESSAGE_RESPONSE_LEN))
+        j = i + 1;
+        switch (b->kind[i]) {
+        case RX_HANDSHAKE:
             queue_handshake(dev, b, (unsigned)i, now);
-        else if ((in->data[0] == MESSAGE_HANDSHAKE_COOKIE && in->len == MESSAGE_COOKIE_LEN) ||
-                 (in->data[0] == MESSAGE_DATA && in->len >= MESSAGE_MINIMUM_LENGTH))
-            decapsulate_indexed(dev, b, in);
-        else
-            dev->stats.malformed++;
+            break;
+        case RX_COOKIE:
+            decapsulate_indexed(dev, b, b->rx[i]);
+            break;
+        case RX_DATA:
+            /* One lock per run of data messages to one peer. */
+            while (j < n && b->kind[j] == RX_DATA && b->peer[j] == p)
+                j++;
+            wb_mutex_lock(&p->tun->lock);
+            if (!p->dead)
+                decapsulate_run(dev, b, p, (unsigned)i, (unsigned)j);
+            wb_mutex_unlock(&p->tun->lock);
+            break;
+        default:
+            break;
+        }
     }
     for (int i = 0; i < n; i++)
         pkt_reset(b->rx[i]);

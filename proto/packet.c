@@ -44,7 +44,7 @@ long packet_prepare_create(struct noise_keypair *kp, const uint8_t *src, size_t 
     store_le32(dst, MESSAGE_DATA);
     store_le32(dst + 4, kp->remote_index);
     store_le64(dst + 8, counter);
-    if (len)
+    if (len && src != dst + MESSAGE_DATA_HEADER_LEN)
         memcpy(dst + MESSAGE_DATA_HEADER_LEN, src, len);
     memset(dst + MESSAGE_DATA_HEADER_LEN + len, 0, padded - len);
 

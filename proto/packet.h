@@ -24,7 +24,8 @@
 size_t packet_padded_len(size_t len, size_t mtu);
 
 /* Write the header and the padded plaintext into dst (which may not overlap
- * src) and fill *op for an in-place seal. Returns the message length, or
+ * src, unless src is exactly dst + 16: the packet is then sealed where it
+ * lies, the header going in front of it) and fill *op for an in-place seal. Returns the message length, or
  * -EMSGSIZE (dst too small) / -EOVERFLOW (counter exhausted). */
 long packet_prepare_create(struct noise_keypair *kp, const uint8_t *src, size_t len, size_t mtu,
                            uint8_t *dst, size_t cap, struct aead_op *op);

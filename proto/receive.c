@@ -198,7 +198,7 @@ static struct wb_result consume_cookie(struct wb_tunnel *t, const uint8_t *src, 
 }
 
 /* Everything after a data message authenticated (op already opened). */
-static struct wb_result finish_data(struct wb_tunnel *t, struct noise_keypair *kp,
+struct wb_result tunnel_finish_data_locked(struct wb_tunnel *t, struct noise_keypair *kp,
                                     const struct aead_op *op, const struct wb_endpoint *from,
                                     size_t msg_len, size_t plain_len, uint64_t now)
 {
@@ -227,7 +227,7 @@ static struct wb_result finish_data(struct wb_tunnel *t, struct noise_keypair *k
 }
 
 /* Find the keypair and set up the open; NULL kp + *r on a drop. */
-static struct noise_keypair *prepare_data(struct wb_tunnel *t, const uint8_t *src, size_t len,
+struct noise_keypair *tunnel_prepare_data_locked(struct wb_tunnel *t, const uint8_t *src, size_t len,
                                           uint8_t *dst, size_t cap, struct aead_op *op,
                                           long *plain, struct wb_result *r, uint64_t now)
 {
@@ -256,12 +256,12 @@ static struct wb_result consume_data(struct wb_tunnel *t, const struct wb_endpoi
     struct aead_op op;
     struct wb_result r;
     long plain;
-    struct noise_keypair *kp = prepare_data(t, src, len, dst, cap, &op, &plain, &r, now);
+    struct noise_keypair *kp = tunnel_prepare_data_locked(t, src, len, dst, cap, &op, &plain, &r, now);
 
     if (!kp)
         return r;
     op.result = aead_open(op.dst, op.src, op.len, NULL, 0, op.counter, op.key);
-    return finish_data(t, kp, &op, from, len, (size_t)plain, now);
+    return tunnel_finish_data_locked(t, kp, &op, from, len, (size_t)plain, now);
 }
 
 /* Message type and exact length, before anything else looks at it. */
@@ -320,8 +320,8 @@ static void flush_data_batch(struct wb_tunnel *t, struct data_batch *b)
     aead_open_batch(b->ops, b->n);
     for (size_t k = 0; k < b->n; k++) {
         struct wb_packet *pk = b->pkts[k];
-        pk->result = finish_data(t, b->kps[k], &b->ops[k], pk->from, pk->len, (size_t)b->plain[k],
-                                 b->now);
+        pk->result = tunnel_finish_data_locked(t, b->kps[k], &b->ops[k], pk->from, pk->len,
+                                               (size_t)b->plain[k], b->now);
     }
     b->n = 0;
 }
@@ -348,8 +348,8 @@ size_t wb_tunnel_decapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
         }
         if (b.n == 0)
             b.now = tunnel_now(t);
-        b.kps[b.n] = prepare_data(t, pk->src, pk->len, pk->dst, pk->dst_cap, &b.ops[b.n],
-                                  &b.plain[b.n], &pk->result, b.now);
+        b.kps[b.n] = tunnel_prepare_data_locked(t, pk->src, pk->len, pk->dst, pk->dst_cap, &b.ops[b.n],
+                                                &b.plain[b.n], &pk->result, b.now);
         if (b.kps[b.n])
             b.pkts[b.n++] = pk;
         if (b.n == sizeof(b.ops) / sizeof(b.ops[0]))

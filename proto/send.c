@@ -89,6 +89,26 @@ static struct wb_result send_staged(struct wb_tunnel *t, uint8_t *dst, size_t ca
     return r;
 }
 
+struct noise_keypair *tunnel_data_keypair_locked(struct wb_tunnel *t, uint64_t now)
+{
+    return staged_empty(&t->peer.staged) && can_send(t, now) ? t->peer.keypairs.current : NULL;
+}
+
+void tunnel_data_sent_locked(struct wb_tunnel *t, size_t n, size_t bytes, uint64_t now)
+{
+    struct peer *p = &t->peer;
+
+    p->tx_bytes += bytes;
+    p->tx_packets += n;
+    /* The timer hooks are idempotent for one `now`: once per run is the
+     * same as once per packet. */
+    timers_any_authenticated_packet_traversal(&p->timers, now);
+    timers_any_authenticated_packet_sent(&p->timers, now);
+    timers_data_sent(&p->timers, now);
+    if (timers_want_rekey_on_send(&p->timers, p->keypairs.current, now))
+        t->pending.initiation = true, t->pending.initiation_is_retry = false;
+}
+
 /* What is owed to the network, one datagram at a time. */
 struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
 {
@@ -161,7 +181,7 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
         return 0;
     wb_mutex_lock(&t->lock);
     for (size_t base = 0; base < n; base += BATCH) {
-        size_t end = base + BATCH < n ? base + BATCH : n, n_ops = 0;
+        size_t end = base + BATCH < n ? base + BATCH : n, n_ops = 0, bytes = 0;
 
         now = tunnel_now(t);
         /* Prepare: headers and nonces, serially; slow cases go singly. */
@@ -173,7 +193,7 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
                 pk->result = tunnel_result_error(-EMSGSIZE);
                 continue;
             }
-            if (pk->len && pk->src && pk->dst && staged_empty(&t->peer.staged) && can_send(t, now))
+            if (pk->len && pk->src && pk->dst && tunnel_data_keypair_locked(t, now))
                 len = packet_prepare_create(t->peer.keypairs.current, pk->src, pk->len, t->mtu,
                                             pk->dst, pk->dst_cap, &ops[n_ops]);
             if (len < 0) {
@@ -188,15 +208,9 @@ size_t wb_tunnel_encapsulate_batch(struct wb_tunnel *t, struct wb_packet *pkts, 
         aead_seal_batch(ops, n_ops);
         if (!n_ops)
             continue;
-        /* Finish: counters per packet; the timer hooks are idempotent for
-         * one `now`, so once per chunk is the same as once per packet. */
         for (size_t k = 0; k < n_ops; k++)
-            tunnel_count_tx(t, pkts[idx[k]].result.size);
-        timers_any_authenticated_packet_traversal(&t->peer.timers, now);
-        timers_any_authenticated_packet_sent(&t->peer.timers, now);
-        timers_data_sent(&t->peer.timers, now);
-        if (timers_want_rekey_on_send(&t->peer.timers, t->peer.keypairs.current, now))
-            t->pending.initiation = true, t->pending.initiation_is_retry = false;
+            bytes += pkts[idx[k]].result.size;
+        tunnel_data_sent_locked(t, n_ops, bytes, now);
     }
     wb_mutex_unlock(&t->lock);
     return n;

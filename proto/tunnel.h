@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/aead.h"
 #include "include/wirebolt.h"
 #include "proto/clock.h"
 #include "proto/cookie.h"
@@ -136,10 +137,30 @@ struct wb_result tunnel_send_initiation(struct wb_tunnel *t, uint8_t *dst, size_
 struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap);
 struct wb_result tunnel_encapsulate_locked(struct wb_tunnel *t, const uint8_t *src, size_t len,
                                            uint8_t *dst, size_t cap);
+/* The batch send path (the batch API, the device): the keypair data may be
+ * sealed under right now with packet_prepare_create, or NULL when packets
+ * must go through tunnel_encapsulate_locked (no usable key, or staged
+ * packets waiting ahead of them). */
+struct noise_keypair *tunnel_data_keypair_locked(struct wb_tunnel *t, uint64_t now);
+/* After n data messages of `bytes` in all were sealed under the current
+ * keypair at now: counters, timer hooks, a rekey when due. */
+void tunnel_data_sent_locked(struct wb_tunnel *t, size_t n, size_t bytes, uint64_t now);
 
 /* receive.c */
 struct wb_result tunnel_decapsulate_locked(struct wb_tunnel *t, const struct wb_endpoint *from,
                                            const uint8_t *src, size_t len, uint8_t *dst, size_t cap);
+/* The batch receive path, for a data message src[0..len) (classified as
+ * data): find its keypair and fill *op to open it into dst (dst may be
+ * src + 16: in place). Returns the keypair, or NULL with the drop counted
+ * and *r set. Then, after the open (aead_open_batch), in arrival order and
+ * with no handshake message processed in between (that may free kp):
+ * replay window, timers, endpoint; the result says what to deliver. */
+struct noise_keypair *tunnel_prepare_data_locked(struct wb_tunnel *t, const uint8_t *src, size_t len,
+                                                 uint8_t *dst, size_t cap, struct aead_op *op,
+                                                 long *plain, struct wb_result *r, uint64_t now);
+struct wb_result tunnel_finish_data_locked(struct wb_tunnel *t, struct noise_keypair *kp,
+                                           const struct aead_op *op, const struct wb_endpoint *from,
+                                           size_t msg_len, size_t plain_len, uint64_t now);
 
 /* The two halves of answering an initiation, for a device that must find
  * the peer in between. First, with no tunnel lock: the macs against the
