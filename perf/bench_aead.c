@@ -234,13 +234,23 @@ static double cycles_of(const struct best *b)
     return timing_has_counter() ? b->cycles : timing_ns_to_cycles(b->ns);
 }
 
+/* Cycles per byte in a 6-wide column, or "n/a" when the clock cannot say. */
+static const char *cpb(char *buf, size_t cap, const struct best *b, size_t len)
+{
+    if (!timing_cycles_valid())
+        return "n/a";
+    snprintf(buf, cap, "%6.2f", cycles_of(b) / (double)len);
+    return buf;
+}
+
 static void print_row(const struct candidate *c, size_t si, size_t len)
 {
     const struct best *s = &c->seal[si], *o = &c->open[si];
+    char sc[32], oc[32];
 
-    printf("%6zu  %-22s %10.1f %7.3f %6.2f   %10.1f %7.3f %6.2f\n", len, c->name, s->ns,
-           (double)len / s->ns, cycles_of(s) / (double)len, o->ns, (double)len / o->ns,
-           cycles_of(o) / (double)len);
+    printf("%6zu  %-22s %10.1f %7.3f %6s   %10.1f %7.3f %6s\n", len, c->name, s->ns,
+           (double)len / s->ns, cpb(sc, sizeof(sc), s, len), o->ns, (double)len / o->ns,
+           cpb(oc, sizeof(oc), o, len));
 }
 
 /* The candidate of `kind` with the lowest seal + open time at size si. */
@@ -408,10 +418,13 @@ static void print_header(const struct candidate *cand, size_t n, int pinned,
     printf("core clock: %s\n", timing_method());
     if (*timing_counter_note())
         printf("  (no counter: %s)\n", timing_counter_note());
-    printf("  effective frequency %.3f GHz from the dependent-add loop", timing_ghz());
+    printf("  effective frequency %.3f GHz from a %s", timing_ghz(), timing_chain());
     if (timing_has_counter())
-        printf("; the counter measures %.3f cycles per add there", timing_cycles_per_add());
-    printf("\n");
+        printf("; the counter measures %.3f cycles per step there", timing_cycles_per_step());
+    printf("\n  cross-check: %s\n", timing_calibration_note());
+    if (!timing_cycles_valid())
+        printf("  %.3f GHz is outside 0.5-7 GHz: cycle figures print as n/a, ns figures stand\n",
+               timing_ghz());
     printf("wirebolt implementations here:");
     for (size_t i = 0; i < n; i++)
         if (cand[i].kind == WB_CALL)

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * timing.c - wall time, core cycles (perf_event_open counter or the
- * dependent-add calibration) and CPU pinning for the benchmarks.
+ * calibrated dependency chain, see timing.h for the latency assumptions)
+ * and CPU pinning for the benchmarks.
+ *
+ * Concurrency: one benchmark thread owns all of this (the counter counts
+ * that thread only); no locking.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "timing.h"
@@ -23,15 +28,31 @@
 #include <unistd.h>
 #endif
 
-/* Adds per calibration run: about a millisecond at 4 GHz. */
-#define CALIBRATION_ROUNDS (1u << 16)
-#define ADDS_PER_ROUND 64
+/* Chain steps per calibration run: about a millisecond of imuls at 4 GHz. */
+#define CALIBRATION_ROUNDS (1u << 14)
+#define STEPS_PER_ROUND 64
+#define GHZ_MIN 0.5
+#define GHZ_MAX 7.0
+/* Cross-check: the add chain's frequency over the main chain's. Where adds
+ * are the main chain this is 1 by construction. */
+#define AGREE_LOW 0.8
+#define AGREE_HIGH 1.25
+
+#if defined(__x86_64__)
+#define CHAIN_LATENCY 3.0
+#define CHAIN_NAME "dependent 64-bit imul, 3 cycles each"
+#else
+#define CHAIN_LATENCY 1.0
+#define CHAIN_NAME "dependent add, 1 cycle each"
+#endif
 
 static struct {
     int fd;                 /* the cycle counter, or -1 */
     char note[200];         /* why there is no counter */
-    double ghz;             /* highest effective frequency measured */
-    double cycles_per_add;  /* lowest measured with the counter */
+    char check[240];        /* the cross-check, in words */
+    double ghz;             /* highest effective frequency from the main chain */
+    double add_ghz;         /* highest from the add chain, assuming 1 cycle per add */
+    double cycles_per_step; /* lowest measured with the counter */
 } clk = { .fd = -1 };
 
 static uint64_t now_ns(void)
@@ -126,7 +147,8 @@ void timing_end(struct timing_span *s)
 /* `rounds` x 64 adds, each waiting for the one before. In assembly where we
  * can, so that the chain stays in a register whatever the optimisation level;
  * elsewhere an empty asm claiming to change x keeps the compiler from merging
- * or reordering the adds. */
+ * or reordering the adds. Recent Intel cores run this at several adds per
+ * cycle (folded at rename): it is only the cross-check on x86-64. */
 #define ADD1(x) x += 1; __asm__("" : "+r"(x));
 #define ADD8(x) ADD1(x) ADD1(x) ADD1(x) ADD1(x) ADD1(x) ADD1(x) ADD1(x) ADD1(x)
 #define ADD64(x) ADD8(x) ADD8(x) ADD8(x) ADD8(x) ADD8(x) ADD8(x) ADD8(x) ADD8(x)
@@ -150,21 +172,67 @@ static uint64_t add_chain(uint32_t rounds)
     return x;
 }
 
+#if defined(__x86_64__)
+/* `rounds` x 64 `imul x, x`: each multiply needs the one before, and no
+ * core folds or eliminates a multiply, so the chain runs at exactly its
+ * latency. The loop counter is independent and overlaps. */
+static uint64_t imul_chain(uint32_t rounds)
+{
+    uint64_t x = 3, n = rounds;
+
+    __asm__ volatile("1:\n\t.rept 64\n\timul %0, %0\n\t.endr\n\tdec %1\n\tjnz 1b"
+                     : "+r"(x), "+r"(n) : : "cc");
+    return x;
+}
+#define main_chain imul_chain
+#else
+#define main_chain add_chain
+#endif
+
 static volatile uint64_t chain_sink;
+
+/* Time one run of `chain`; returns its wall ns and counter cycles. */
+static void time_chain(uint64_t (*chain)(uint32_t), uint32_t rounds, struct timing_span *s)
+{
+    timing_begin(s);
+    chain_sink = chain(rounds);
+    timing_end(s);
+}
 
 void timing_calibrate(void)
 {
     struct timing_span s;
-    double adds = (double)CALIBRATION_ROUNDS * ADDS_PER_ROUND;
+    double steps = (double)CALIBRATION_ROUNDS * STEPS_PER_ROUND;
+    /* As many adds as the imul chain takes cycles, so both runs last alike. */
+    uint32_t add_rounds = (uint32_t)(CALIBRATION_ROUNDS * CHAIN_LATENCY);
 
-    timing_begin(&s);
-    chain_sink = add_chain(CALIBRATION_ROUNDS);
-    timing_end(&s);
-    if (s.ns > 0 && adds / (double)s.ns > clk.ghz)
-        clk.ghz = adds / (double)s.ns;
+    time_chain(main_chain, CALIBRATION_ROUNDS, &s);
+    if (s.ns > 0 && steps * CHAIN_LATENCY / (double)s.ns > clk.ghz)
+        clk.ghz = steps * CHAIN_LATENCY / (double)s.ns;
     if (clk.fd >= 0 && s.cycles > 0 &&
-        (clk.cycles_per_add == 0 || s.cycles / adds < clk.cycles_per_add))
-        clk.cycles_per_add = s.cycles / adds;
+        (clk.cycles_per_step == 0 || s.cycles / steps < clk.cycles_per_step))
+        clk.cycles_per_step = s.cycles / steps;
+
+    time_chain(add_chain, add_rounds, &s);
+    if (s.ns > 0 && (double)add_rounds * STEPS_PER_ROUND / (double)s.ns > clk.add_ghz)
+        clk.add_ghz = (double)add_rounds * STEPS_PER_ROUND / (double)s.ns;
+}
+
+/* Say whether the add chain agrees with the main chain. */
+static void cross_check(void)
+{
+    double ratio = clk.ghz > 0 ? clk.add_ghz / clk.ghz : 0;
+
+    if (CHAIN_LATENCY == 1.0)
+        snprintf(clk.check, sizeof(clk.check), "no second chain on this architecture");
+    else if (ratio >= AGREE_LOW && ratio <= AGREE_HIGH)
+        snprintf(clk.check, sizeof(clk.check),
+                 "add chain (1 cycle assumed) agrees: %.3f GHz (ratio %.2f)", clk.add_ghz, ratio);
+    else
+        snprintf(clk.check, sizeof(clk.check),
+                 "add chain (1 cycle assumed) disagrees: %.3f GHz, %.2f adds per imul cycle; "
+                 "%s", clk.add_ghz, ratio,
+                 ratio > 1 ? "adds folded at rename, ignored" : "imul slower than assumed?");
 }
 
 #if defined(__linux__)
@@ -186,34 +254,40 @@ static void open_counter(void)
 }
 #endif
 
-/* A counter that counts nothing, or nonsense, is worse than none. */
+/* A counter that counts nothing, or nonsense (a reference clock instead of
+ * core cycles, say), is worse than none: it must see the chain's latency. */
 static void check_counter(void)
 {
     if (clk.fd < 0)
         return;
-    if (clk.cycles_per_add > 0.25 && clk.cycles_per_add < 4.0)
+    if (clk.cycles_per_step > 0.75 * CHAIN_LATENCY && clk.cycles_per_step < 1.4 * CHAIN_LATENCY)
         return;
     snprintf(clk.note, sizeof(clk.note),
-             "PERF_COUNT_HW_CPU_CYCLES opened but read %.3f cycles per dependent add",
-             clk.cycles_per_add);
+             "PERF_COUNT_HW_CPU_CYCLES opened but read %.3f cycles per chain step (%s)",
+             clk.cycles_per_step, CHAIN_NAME);
     timing_fini();
-    clk.cycles_per_add = 0;
+    clk.cycles_per_step = 0;
 }
 
-int timing_init(bool use_add_loop)
+int timing_init(bool use_loop)
 {
+    const char *env = getenv("WB_BENCH_CLOCK");
+
 #if defined(__linux__)
-    if (use_add_loop)
+    if (use_loop)
         snprintf(clk.note, sizeof(clk.note), "counter not used (--clock loop)");
+    else if (env && strcmp(env, "loop") == 0)
+        snprintf(clk.note, sizeof(clk.note), "counter not used (WB_BENCH_CLOCK=loop)");
     else
         open_counter();
 #else
-    (void)use_add_loop;
+    (void)use_loop, (void)env;
     snprintf(clk.note, sizeof(clk.note), "perf_event_open is Linux-only");
 #endif
     for (int i = 0; i < 5; i++)
         timing_calibrate();
     check_counter();
+    cross_check();
     return 0;
 }
 
@@ -235,7 +309,28 @@ const char *timing_method(void)
 {
     if (clk.fd >= 0)
         return "perf_event_open PERF_COUNT_HW_CPU_CYCLES (user-mode core cycles of this thread)";
+    if (!timing_cycles_valid())
+        return "none: the calibrated frequency is outside 0.5-7 GHz, cycles print as n/a";
+#if defined(__x86_64__)
+    return "wall time x effective frequency (timed chain of dependent imul, 3 cycles each)";
+#else
     return "wall time x effective frequency (timed chain of dependent adds, 1 cycle each)";
+#endif
+}
+
+bool timing_cycles_valid(void)
+{
+    return clk.fd >= 0 || (clk.ghz >= GHZ_MIN && clk.ghz <= GHZ_MAX);
+}
+
+const char *timing_chain(void)
+{
+    return CHAIN_NAME;
+}
+
+const char *timing_calibration_note(void)
+{
+    return clk.check;
 }
 
 const char *timing_counter_note(void)
@@ -248,9 +343,9 @@ double timing_ghz(void)
     return clk.ghz;
 }
 
-double timing_cycles_per_add(void)
+double timing_cycles_per_step(void)
 {
-    return clk.cycles_per_add;
+    return clk.cycles_per_step;
 }
 
 double timing_ns_to_cycles(double ns)
