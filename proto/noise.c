@@ -363,9 +363,16 @@ out:
 
 /* ----------------------------------------------------------------- keypairs */
 
-void noise_keypair_destroy(struct noise_keypair *kp)
+void noise_keypair_get(struct noise_keypair *kp)
 {
-    if (!kp)
+    atomic_fetch_add_explicit(&kp->refs, 1, memory_order_relaxed);
+}
+
+/* The last reference wipes the keys. (A) acq_rel: every access by the
+ * other holders happens before the wipe. */
+void noise_keypair_put(struct noise_keypair *kp)
+{
+    if (!kp || atomic_fetch_sub_explicit(&kp->refs, 1, memory_order_acq_rel) != 1)
         return;
     wb_memzero(kp, sizeof(*kp));
     free(kp);
@@ -377,21 +384,21 @@ static void install_keypair(struct noise_keypairs *kps, struct noise_keypair *kp
         /* A pending next keypair (we were responder) is older than this
          * one: it becomes previous, and the current one is dropped. */
         if (kps->next) {
-            noise_keypair_destroy(kps->previous);
+            noise_keypair_put(kps->previous);
             kps->previous = kps->next;
             kps->next = NULL;
-            noise_keypair_destroy(kps->current);
+            noise_keypair_put(kps->current);
         } else {
-            noise_keypair_destroy(kps->previous);
+            noise_keypair_put(kps->previous);
             kps->previous = kps->current;
         }
         kps->current = kp;
     } else {
         /* Responder: not used for sending until the initiator's first
          * packet confirms it (noise_received_with_keypair). */
-        noise_keypair_destroy(kps->next);
+        noise_keypair_put(kps->next);
         kps->next = kp;
-        noise_keypair_destroy(kps->previous);
+        noise_keypair_put(kps->previous);
         kps->previous = NULL;
     }
 }
@@ -415,6 +422,7 @@ int noise_begin_session(struct noise_handshake *hs, struct noise_keypairs *kps, 
     kp->sending.birthdate_ns = kp->receiving.birthdate_ns = now_ns;
     kp->sending.is_valid = kp->receiving.is_valid = true;
     kp->i_am_the_initiator = initiator;
+    atomic_init(&kp->refs, 1);             /* the slot's */
     kp->local_index = hs->local_index;
     kp->remote_index = hs->remote_index;
     replay_init(&kp->receiving_counter);
@@ -427,7 +435,7 @@ bool noise_received_with_keypair(struct noise_keypairs *kps, struct noise_keypai
 {
     if (!kp || kp != kps->next)
         return false;
-    noise_keypair_destroy(kps->previous);
+    noise_keypair_put(kps->previous);
     kps->previous = kps->current;
     kps->current = kps->next;
     kps->next = NULL;
@@ -446,9 +454,9 @@ struct noise_keypair *noise_keypairs_lookup(struct noise_keypairs *kps, uint32_t
 
 void noise_keypairs_clear(struct noise_keypairs *kps)
 {
-    noise_keypair_destroy(kps->current);
-    noise_keypair_destroy(kps->previous);
-    noise_keypair_destroy(kps->next);
+    noise_keypair_put(kps->current);
+    noise_keypair_put(kps->previous);
+    noise_keypair_put(kps->next);
     kps->current = kps->previous = kps->next = NULL;
 }
 

@@ -16,6 +16,7 @@
 #ifndef WB_PROTO_NOISE_H
 #define WB_PROTO_NOISE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,7 +59,11 @@ struct noise_symmetric_key {
     bool is_valid;
 };
 
+/* Reference counted: the keypairs slot holds one, and so does every batch
+ * of packets sealed or opened under it outside the owner's lock (the
+ * device's parallel crypto), so a rotation never frees keys in use. */
 struct noise_keypair {
+    atomic_uint refs;
     struct noise_symmetric_key sending;
     uint64_t sending_counter;
     struct noise_symmetric_key receiving;
@@ -147,8 +152,10 @@ bool noise_received_with_keypair(struct noise_keypairs *kps, struct noise_keypai
 struct noise_keypair *noise_keypairs_lookup(struct noise_keypairs *kps, uint32_t local_index);
 /* Drop and wipe all keypairs. */
 void noise_keypairs_clear(struct noise_keypairs *kps);
-/* Wipe and free one keypair (NULL ok). */
-void noise_keypair_destroy(struct noise_keypair *kp);
+/* Take / drop a reference; the last one wipes and frees (NULL ok for
+ * put). Any thread; get needs a reference or the owner's lock held. */
+void noise_keypair_get(struct noise_keypair *kp);
+void noise_keypair_put(struct noise_keypair *kp);
 
 /* Transport key usable for sending/receiving now? */
 bool noise_keypair_can_send(const struct noise_keypair *kp, uint64_t now_ns);
