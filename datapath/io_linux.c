@@ -158,16 +158,6 @@ static bool offload_on(const struct io_linux *io, unsigned bit)
     return __atomic_load_n(&io->offloads, __ATOMIC_RELAXED) & bit;
 }
 
-/* Bytes a receive may fill: up to the tailroom reserve, at most
- * PKT_DATA_MAX (which holds any UDP payload, so MSG_TRUNC cannot happen). */
-static size_t rx_room(const struct pkt *p)
-{
-    size_t head = pkt_headroom(p);
-    size_t room = head + PKT_TAILROOM < PKT_BUF_SIZE ? PKT_BUF_SIZE - head - PKT_TAILROOM : 0;
-
-    return room < PKT_DATA_MAX ? room : PKT_DATA_MAX;
-}
-
 /* ---------------------------------------------------------------- endpoints */
 
 static void endpoint_set_in6(struct wb_endpoint *ep, const struct in6_addr *a)
@@ -386,14 +376,17 @@ static int tun_open_all(struct io_linux *io, const char *wanted)
     return io->ifindex > 0 ? 0 : -errno;
 }
 
-/* Plain TUN: each read straight into the caller's buffer. */
+/* Plain TUN: each read straight into the caller's buffer; one byte more
+ * lands in `over` only when the packet does not fit (it is dropped). */
 static int tun_rx_plain(struct io_queue *q, unsigned queue, struct pkt **pkts, unsigned n)
 {
     unsigned i = 0;
 
     while (i < n) {
         struct pkt *p = pkts[i];
-        ssize_t r = read(q->tun_fd, p->data, rx_room(p));
+        uint8_t over;
+        struct iovec iov[2] = { { p->data, pkt_room(p) }, { &over, 1 } };
+        ssize_t r = readv(q->tun_fd, iov, 2);
 
         if (r < 0 && errno == EINTR)
             continue;
@@ -403,6 +396,10 @@ static int tun_rx_plain(struct io_queue *q, unsigned queue, struct pkt **pkts, u
             return i ? (int)i : -errno;
         if (r == 0)
             break;
+        if ((size_t)r > iov[0].iov_len) {
+            count(&q->st.rx_too_big);
+            continue;
+        }
         p->len = (uint32_t)r;
         p->queue = queue;
         i++;
@@ -423,6 +420,12 @@ static int tun_rx_vnet(struct io_queue *q, unsigned queue, struct pkt **pkts, un
 
         if (q->gso.active) {
             unsigned k = tun_gso_next(&q->gso, pkts + i, n - i);
+
+            if (k == 0) {
+                q->gso.active = false;     /* larger than the buffers: dropped */
+                count(&q->st.rx_too_big);
+                continue;
+            }
 
             for (unsigned j = i; j < i + k; j++)
                 pkts[j]->queue = queue;
@@ -724,6 +727,23 @@ static int udp_install(struct io_linux *io, int *fds)
     return ret;
 }
 
+/* Move the buffers of dropped datagrams (len 0) behind the kept ones;
+ * returns how many are kept. */
+static unsigned compact(struct pkt **pkts, unsigned n)
+{
+    unsigned kept = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (pkts[i]->len) {
+            struct pkt *t = pkts[kept];
+
+            pkts[kept++] = pkts[i];
+            pkts[i] = t;
+        }
+    }
+    return kept;
+}
+
 static int udp_rx_socket(struct io_queue *q, int fd, uint16_t port, unsigned queue,
                          struct pkt **pkts, unsigned n)
 {
@@ -737,7 +757,7 @@ static int udp_rx_socket(struct io_queue *q, int fd, uint16_t port, unsigned que
         for (unsigned j = 0; j < cnt; j++) {
             struct msghdr *m = &s->msgs[j].msg_hdr;
 
-            s->iov[j] = (struct iovec){ pkts[done + j]->data, rx_room(pkts[done + j]) };
+            s->iov[j] = (struct iovec){ pkts[done + j]->data, pkt_room(pkts[done + j]) };
             *m = (struct msghdr){ .msg_name = &s->names[j], .msg_namelen = sizeof(s->names[j]),
                                   .msg_iov = &s->iov[j], .msg_iovlen = 1,
                                   .msg_control = s->ctrl[j].buf, .msg_controllen = CTRL_SIZE };
@@ -756,12 +776,16 @@ static int udp_rx_socket(struct io_queue *q, int fd, uint16_t port, unsigned que
             p->queue = queue;
             endpoint_from_sockaddr(&p->remote, &s->names[j]);
             local_from_cmsg(&p->local, &p->local_ifindex, &s->msgs[j].msg_hdr, port);
+            if (s->msgs[j].msg_hdr.msg_flags & MSG_TRUNC) {
+                count(&q->st.rx_too_big);
+                p->len = 0;            /* compacted away below */
+            }
         }
         done += (unsigned)r;
         if ((unsigned)r < cnt)
             break;
     }
-    return (int)done;
+    return (int)compact(pkts, done);
 }
 
 /* UDP_GRO: hand out the segments of what was received, in order. */
@@ -774,9 +798,14 @@ static unsigned gro_drain(struct io_queue *q, unsigned queue, struct pkt **pkts,
         const struct gro_meta *m = &g->meta[g->i];
         uint32_t left = m->len - g->off;
         uint32_t take = m->seg && m->seg < left ? m->seg : left;
-        struct pkt *p = pkts[i++];
+        struct pkt *p = pkts[i];
 
-        memcpy(p->data, g->buf[g->i] + g->off, take);
+        if (take <= pkt_room(p)) {
+            memcpy(p->data, g->buf[g->i] + g->off, take);
+            i++;
+        } else {
+            count(&q->st.rx_too_big);
+        }
         p->len = take;
         p->queue = queue;
         p->remote = m->remote;
@@ -1104,6 +1133,16 @@ static void linux_wake(struct io_backend *iob)
         }
 }
 
+/* Any thread. */
+static void linux_wake_queue(struct io_backend *iob, unsigned queue)
+{
+    uint64_t one = 1;
+
+    if (write(to_linux(iob)->q[queue].wake_fd, &one, sizeof(one)) < 0) {
+        /* EAGAIN: already non-zero, the waiter wakes. */
+    }
+}
+
 static int queue_events_init(struct io_queue *q)
 {
     int ret;
@@ -1210,6 +1249,7 @@ static const struct io_backend_ops linux_ops = {
     .udp_tx_burst = linux_udp_tx_burst,
     .wait = linux_wait,
     .wake = linux_wake,
+    .wake_queue = linux_wake_queue,
     .set_listen = linux_set_listen,
     .listen_port = linux_listen_port,
     .destroy = linux_destroy,

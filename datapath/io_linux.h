@@ -90,6 +90,7 @@ struct io_linux_stats {
     uint64_t udp_gso_disabled;     /* GSO turned off after EIO */
     uint64_t udp_rx_gro_datagrams; /* coalesced datagrams received */
     uint64_t udp_rx_gro_segments;  /* datagrams in them */
+    uint64_t rx_too_big;           /* packets/datagrams larger than the caller's buffers */
 };
 
 enum io_linux_offload {

@@ -10,10 +10,17 @@
 
 struct pkt *pkt_alloc(void)
 {
-    struct pkt *p = malloc(sizeof(*p));
+    void *mem = malloc(pkt_size(PKT_DATA_MAX));
 
-    if (p)
-        pkt_reset(p);
+    return mem ? pkt_init(mem, PKT_DATA_MAX) : NULL;
+}
+
+struct pkt *pkt_init(void *mem, size_t room)
+{
+    struct pkt *p = mem;
+
+    p->cap = (uint32_t)(PKT_HEADROOM + room + PKT_TAILROOM);
+    pkt_reset(p);
     return p;
 }
 

@@ -170,11 +170,21 @@ static void emit_whole(struct gso_cursor *c, struct pkt *out)
     c->active = false;
 }
 
+/* Bytes the next packet out of c needs. */
+static uint32_t next_len(const struct gso_cursor *c)
+{
+    uint32_t payload = c->len - c->hdr_len - c->off;
+
+    if (c->gso_size == 0 || c->len == c->hdr_len)
+        return c->len;
+    return c->hdr_len + (payload < c->gso_size ? payload : c->gso_size);
+}
+
 unsigned tun_gso_next(struct gso_cursor *c, struct pkt **out, unsigned n)
 {
     unsigned i = 0;
 
-    while (c->active && i < n) {
+    while (c->active && i < n && next_len(c) <= pkt_room(out[i])) {
         if (c->gso_size == 0 || c->len == c->hdr_len)
             emit_whole(c, out[i]);
         else

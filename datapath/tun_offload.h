@@ -72,7 +72,9 @@ struct gso_cursor {
  * header the packet does not match (count a drop). */
 int tun_gso_begin(struct gso_cursor *c, const struct vnet_hdr *h, const uint8_t *pkt, uint32_t len);
 /* Write the next segments into out[0..n) (each from pkt_reset: data at the
- * headroom). Returns how many; c->active turns false after the last. */
+ * headroom). Returns how many; c->active turns false after the last. It
+ * stops at a buffer too small for the next one (0 with c->active: that
+ * packet cannot be delivered into such buffers). */
 unsigned tun_gso_next(struct gso_cursor *c, struct pkt **out, unsigned n);
 
 /* --------------------------------------------------------------- coalesce */

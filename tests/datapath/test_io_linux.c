@@ -776,7 +776,8 @@ int main(void)
         if (!(pool[i] = pkt_alloc()))
             abort();
     CHECK(pool[0]->data == pool[0]->buf + PKT_HEADROOM && pool[0]->len == 0);
-    CHECK(pkt_headroom(pool[0]) == PKT_HEADROOM && pkt_tailroom(pool[0]) == PKT_DATA_MAX + PKT_TAILROOM);
+    CHECK(pkt_headroom(pool[0]) == PKT_HEADROOM && pkt_tailroom(pool[0]) == PKT_DATA_MAX + PKT_TAILROOM &&
+          pkt_room(pool[0]) == PKT_DATA_MAX);
 
     io = io_linux_create("wbt%d", name, 1, &err);
     CHECK(io != NULL && err == 0);
