@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/random.h"
 #include "crypto/x25519.h"
@@ -21,18 +22,41 @@
 
 /* ----------------------------------------------------------- datapath pause */
 
+/* Wake every datapath thread: the workers through their queues, the
+ * handshake thread through its condition. */
+static void wake_all(struct device *dev)
+{
+    dev->io->ops->wake(dev->io);
+    pthread_mutex_lock(&dev->hs.mtx);
+    dev->hs.kicked = true;
+    pthread_cond_broadcast(&dev->hs.cond);
+    pthread_mutex_unlock(&dev->hs.mtx);
+}
+
 static void pause_datapath(struct device *dev)
 {
     if (!dev->started)
         return;
     pthread_mutex_lock(&dev->pause_mtx);
     atomic_store(&dev->pause_req, true);
-    dev->io->ops->wake(dev->io);
-    /* A worker that already left its loop (a fatal I/O error) reads
-     * nothing any more: there is nobody to wait for. */
-    while (!dev->paused && !dev->exited)
+    wake_all(dev);
+    /* A thread that already left its loop (a fatal I/O error) reads
+     * nothing any more: it counts as parked. */
+    while (dev->n_paused + dev->n_exited < dev->n_threads)
         pthread_cond_wait(&dev->pause_cond, &dev->pause_mtx);
     pthread_mutex_unlock(&dev->pause_mtx);
+}
+
+/* Are all datapath threads gone (never started, stopped, or out after a
+ * fatal error)? Then nobody drains the order queues but us. */
+static bool datapath_gone(struct device *dev)
+{
+    bool gone;
+
+    pthread_mutex_lock(&dev->pause_mtx);
+    gone = !dev->started || dev->n_exited == dev->n_threads;
+    pthread_mutex_unlock(&dev->pause_mtx);
+    return gone;
 }
 
 static void resume_datapath(struct device *dev)
@@ -124,9 +148,28 @@ static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct de
     return 0;
 }
 
-/* Unlink now, free after a grace period. The dead flag (under the tunnel
- * lock) stops a datapath thread that found the peer just before the unlink
- * from registering new indices for it. */
+/* Wait until no job of p's is in flight: the workers drain (and drop)
+ * what a dead peer still has queued; with no worker left, we do. */
+static void wait_jobs_gone(struct device *dev, struct device_peer *p)
+{
+    const struct timespec ms = { 0, 1000000 };
+
+    /* (D') acquire: pairs with the release of the last job's put. */
+    while (atomic_load_explicit(&p->inflight, memory_order_acquire)) {
+        if (datapath_gone(dev)) {
+            crypt_drop_peer(dev, p);
+            continue;
+        }
+        rcu_thread_offline();
+        nanosleep(&ms, NULL);
+        rcu_thread_online();
+    }
+}
+
+/* Unlink now, free after a grace period and once no job of its is in
+ * flight. The dead flag (under the tunnel lock) stops a datapath thread
+ * that found the peer just before the unlink from registering new
+ * indices or queueing new jobs for it. */
 static void remove_peer(struct device *dev, size_t pos)
 {
     struct device_peer *p = dev->list[pos];
@@ -138,6 +181,7 @@ static void remove_peer(struct device *dev, size_t pos)
     wb_mutex_unlock(&p->tun->lock);
     dev->list[pos] = dev->list[--dev->n_list];
     control_grace_period();
+    wait_jobs_gone(dev, p);
     peer_table_free_indices(p);
     wb_tunnel_destroy(p->tun);
     wb_memzero(p, sizeof(*p));
@@ -387,25 +431,55 @@ int device_get_config(struct device *dev, struct config *out)
     return ret;
 }
 
+static void add_stats(struct worker_stats *sum, const struct worker_stats *st)
+{
+#define WORKER_STAT_SUM(name) sum->name += __atomic_load_n(&st->name, __ATOMIC_RELAXED);
+    WORKER_STATS(WORKER_STAT_SUM)
+#undef WORKER_STAT_SUM
+}
+
+void device_get_worker_stats(struct device *dev, unsigned worker, struct worker_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (worker < dev->n_workers)
+        add_stats(out, &dev->workers[worker].st);
+    else
+        add_stats(out, &dev->hs_stats);
+}
+
 void device_get_stats(struct device *dev, struct device_stats *s)
 {
+    struct worker_stats sum;
+
     memset(s, 0, sizeof(*s));
-    s->rx_datagrams = dev->stats.rx_datagrams;
-    s->tx_datagrams = dev->stats.tx_datagrams;
-    s->rx_tun_packets = dev->stats.rx_tun;
-    s->tx_tun_packets = dev->stats.tx_tun;
-    s->drop_no_route = dev->stats.no_route;
-    s->drop_no_endpoint = dev->stats.no_endpoint;
-    s->drop_malformed = dev->stats.malformed;
-    s->drop_unknown_index = dev->stats.unknown_index;
-    s->drop_unknown_peer = dev->stats.unknown_peer;
-    s->drop_bad_mac1 = dev->stats.bad_mac1;
-    s->drop_ratelimited = dev->stats.ratelimited;
-    s->drop_handshake_queue_full = dev->stats.hq_full;
-    s->drop_source_not_allowed = dev->stats.source_not_allowed;
-    s->drop_tx_failed = dev->stats.tx_failed;
-    s->cookies_sent = dev->stats.cookies;
-    s->under_load = dev->shared.under_load;
+    memset(&sum, 0, sizeof(sum));
+    for (unsigned i = 0; i < dev->n_workers; i++)
+        add_stats(&sum, &dev->workers[i].st);
+    add_stats(&sum, &dev->hs_stats);
+    s->workers = dev->n_workers;
+    s->rx_datagrams = sum.rx_datagrams;
+    s->tx_datagrams = sum.tx_datagrams;
+    s->rx_tun_packets = sum.rx_tun;
+    s->tx_tun_packets = sum.tx_tun;
+    s->drop_no_route = sum.no_route;
+    s->drop_no_endpoint = sum.no_endpoint;
+    s->drop_malformed = sum.malformed;
+    s->drop_unknown_index = sum.unknown_index;
+    s->drop_unknown_peer = sum.unknown_peer;
+    s->drop_bad_mac1 = sum.bad_mac1;
+    s->drop_ratelimited = sum.ratelimited;
+    s->drop_handshake_queue_full = sum.hq_full;
+    s->drop_source_not_allowed = sum.source_not_allowed;
+    s->drop_tx_failed = sum.tx_failed;
+    s->cookies_sent = sum.cookies;
+    s->jobs = sum.jobs;
+    s->job_packets = sum.job_packets;
+    s->drop_no_buffer = sum.no_buffer;
+    s->drop_dead_peer = sum.dead_peer;
+    s->input_deferred = sum.input_deferred;
+    s->pool_bytes = pool_bytes(dev->pkts) + pool_bytes(dev->jobs);
+    s->pkt_room = dev->pkt_room;
+    s->under_load = __atomic_load_n(&dev->shared.under_load, __ATOMIC_RELAXED);
 }
 
 int device_fatal_error(struct device *dev)
@@ -414,6 +488,75 @@ int device_fatal_error(struct device *dev)
 }
 
 /* -------------------------------------------------------------- lifecycle */
+
+/* Buffers large enough for the MTU plus the WireGuard overhead, and for
+ * a peer whose MTU is a little above ours. */
+static size_t pkt_room_for(uint16_t mtu)
+{
+    size_t room = (size_t)(mtu ? mtu : 1420) + 64;
+
+    return room > 1792 ? (room + 63) & ~(size_t)63 : 1792;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 1;
+
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+/* Lay a buffer of the fresh pool out as a pkt of pkt_room. */
+static void init_pkt(void *obj, void *ctx)
+{
+    pkt_init(obj, ((struct device *)ctx)->pkt_room);
+}
+
+/* Pools and rings, sized for n workers. */
+static int alloc_datapath(struct device *dev)
+{
+    unsigned n = dev->n_workers, caches = n + 1;
+    unsigned jobs = DEVICE_JOBS_PER_WORKER * n + 8;
+    int ret;
+
+    dev->pkt_room = pkt_room_for(dev->opt.mtu);
+    ret = pool_create(pkt_size(dev->pkt_room), 64, DEVICE_PKTS_PER_WORKER * n + 2 * DEVICE_BURST,
+                      caches, 256, &dev->pkts);
+    if (!ret)
+        ret = pool_create(sizeof(struct crypt_job), 64, jobs, caches, 4, &dev->jobs);
+    if (!ret)
+        ret = ring_create(pow2_at_least(jobs), &dev->crypt);
+    if (!ret)
+        ret = ring_create(DEVICE_HANDSHAKE_RING, &dev->hs_in);
+    if (!ret)
+        ret = ring_create(DEVICE_HANDSHAKE_OUT_RING, &dev->hs_out);
+    if (ret)
+        return ret;
+    pool_init_objects(dev->pkts, init_pkt, dev);
+    dev->workers = aligned_alloc(_Alignof(struct worker), sizeof(struct worker) * n);
+    if (!dev->workers)
+        return -ENOMEM;
+    memset(dev->workers, 0, sizeof(struct worker) * n);
+    for (unsigned i = 0; i < n; i++) {
+        dev->workers[i].dev = dev;
+        dev->workers[i].id = i;
+        dev->workers[i].cpu = dev->opt.cpus && i < dev->opt.n_cpus ? dev->opt.cpus[i] : -1;
+    }
+    pthread_mutex_init(&dev->hs.mtx, NULL);
+    pthread_cond_init(&dev->hs.cond, NULL);
+    return 0;
+}
+
+static void free_datapath(struct device *dev)
+{
+    free(dev->workers);
+    ring_destroy(dev->hs_out);
+    ring_destroy(dev->hs_in);
+    ring_destroy(dev->crypt);
+    pool_destroy(dev->jobs);
+    pool_destroy(dev->pkts);
+}
 
 int device_create(struct io_backend *io, const struct device_options *opt, struct device **out)
 {
@@ -431,6 +574,17 @@ int device_create(struct io_backend *io, const struct device_options *opt, struc
     dev->io = io;
     if (opt)
         dev->opt = *opt;
+    dev->opt.cpus = NULL;          /* copied into the workers below */
+    dev->n_workers = io->n_queues;
+    if (dev->n_workers < 1 || dev->n_workers > DEVICE_MAX_WORKERS) {
+        ret = -EINVAL;
+        goto err_dev;
+    }
+    if (opt)
+        dev->opt.cpus = opt->cpus;
+    if ((ret = alloc_datapath(dev)) < 0)
+        goto err_datapath;
+    dev->opt.cpus = NULL;
     ret = tunnel_shared_init(&dev->shared, NULL, dev->opt.clock);
     if (ret < 0)
         goto err_shared;
@@ -458,35 +612,92 @@ err_peers:
     peer_table_destroy(&dev->peers);
 err_shared:
     tunnel_shared_wipe(&dev->shared);
+err_datapath:
+    free_datapath(dev);
+err_dev:
     free(dev);
 err_io:
     io->ops->destroy(io);
     return ret;
 }
 
+static void stop_threads(struct device *dev)
+{
+    atomic_store(&dev->stop, true);
+    wake_all(dev);
+    for (unsigned i = 0; i < dev->n_workers; i++) {
+        struct worker *w = &dev->workers[i];
+
+        if (w->running)
+            pthread_join(w->thread, NULL);
+        w->running = false;
+    }
+    if (dev->hs.running)
+        pthread_join(dev->hs.thread, NULL);
+    dev->hs.running = false;
+}
+
+/* Everything the threads left: their buffers, queued jobs, the rings. */
+static void release_datapath(struct device *dev)
+{
+    struct pkt *p;
+
+    crypt_flush_stopped(dev);
+    while (ring_sc_dequeue_bulk(dev->hs_in, (void **)&p, 1))
+        pool_put(dev->pkts, POOL_NO_CACHE, p);
+    while (ring_sc_dequeue_bulk(dev->hs_out, (void **)&p, 1))
+        pool_put(dev->pkts, POOL_NO_CACHE, p);
+    for (unsigned i = 0; i < dev->n_workers; i++)
+        batch_release(&dev->workers[i].b);
+    batch_release(&dev->hs.b);
+}
+
 int device_start(struct device *dev)
 {
-    int ret;
+    int ret = 0;
 
     if (dev->started)
         return -EALREADY;
     atomic_store(&dev->stop, false);
-    dev->exited = false;
-    ret = pthread_create(&dev->thread, NULL, worker_main, dev);
+    dev->n_exited = dev->n_paused = 0;
+    dev->n_threads = dev->n_workers + 1;
+    for (unsigned i = 0; !ret && i < dev->n_workers; i++)
+        ret = batch_init(&dev->workers[i].b, dev, i, (int)i, &dev->workers[i].st);
+    if (!ret)
+        ret = batch_init(&dev->hs.b, dev, dev->n_workers, -1, &dev->hs_stats);
     if (ret)
-        return -ret;
+        goto err;
     dev->started = true;
-    return 0;
+    ret = -pthread_create(&dev->hs.thread, NULL, handshake_main, dev);
+    dev->hs.running = ret == 0;
+    for (unsigned i = 0; !ret && i < dev->n_workers; i++) {
+        ret = -pthread_create(&dev->workers[i].thread, NULL, worker_main, &dev->workers[i]);
+        dev->workers[i].running = ret == 0;
+    }
+    if (ret == 0)
+        return 0;
+    /* Threads that never started never count themselves out. */
+    pthread_mutex_lock(&dev->pause_mtx);
+    dev->n_threads = dev->hs.running;
+    for (unsigned i = 0; i < dev->n_workers; i++)
+        dev->n_threads += dev->workers[i].running;
+    pthread_mutex_unlock(&dev->pause_mtx);
+    stop_threads(dev);
+    dev->started = false;
+err:
+    release_datapath(dev);
+    return ret;
 }
 
 void device_stop(struct device *dev)
 {
     if (!dev->started)
         return;
-    atomic_store(&dev->stop, true);
-    dev->io->ops->wake(dev->io);
-    pthread_join(dev->thread, NULL);
+    stop_threads(dev);
+    control_enter(dev);
+    release_datapath(dev);
     dev->started = false;
+    control_leave(dev);
 }
 
 void device_destroy(struct device *dev)
@@ -503,6 +714,9 @@ void device_destroy(struct device *dev)
     peer_table_destroy(&dev->peers);
     tunnel_shared_wipe(&dev->shared);
     dev->io->ops->destroy(dev->io);
+    free_datapath(dev);
+    pthread_mutex_destroy(&dev->hs.mtx);
+    pthread_cond_destroy(&dev->hs.cond);
     pthread_mutex_destroy(&dev->control_lock);
     pthread_mutex_destroy(&dev->pause_mtx);
     pthread_cond_destroy(&dev->pause_cond);

@@ -10,14 +10,22 @@
  * with sticky source addresses, and the I/O loop.
  *
  * Threads:
- *   - the datapath thread (device_start): the only caller of I/O bursts and
- *     of the peers' protocol engines; an RCU (QSBR) reader of the peer
- *     tables and allowed-IPs tries; quiescent once per loop iteration and
- *     offline while it waits for I/O.
+ *   - the data workers (device_start; worker.h): one per I/O queue of the
+ *     backend, each pinned where the options say. They run every burst,
+ *     share the crypto of every peer, and release packets in per-peer
+ *     order. RCU (QSBR) readers of the peer tables and allowed-IPs tries;
+ *     quiescent once per loop turn and offline while they wait for I/O.
+ *   - the handshake thread: handshake messages, cookies, the timers.
  *   - control threads (the UAPI server, the CLI): device_set/get_config,
  *     serialised by dev->control_lock. Peers are unlinked, then freed after
- *     synchronize_rcu(). Changes that the datapath reads without RCU (the
- *     local identity, the sockets) are made with the datapath paused.
+ *     synchronize_rcu() and once no job of theirs is in flight. Changes
+ *     that the datapath reads without RCU (the local identity, the
+ *     sockets) are made with every datapath thread paused.
+ *
+ * Memory: packet buffers come from a pool sized at create (pkt_room from
+ * the MTU; DEVICE_PKTS_PER_WORKER a worker), crypto jobs from another
+ * (DEVICE_JOBS_PER_WORKER a worker); nothing is allocated per packet.
+ * An empty pool is a counted drop (no_buffer), never a wait.
  */
 #ifndef WB_DATAPATH_DEVICE_H
 #define WB_DATAPATH_DEVICE_H
@@ -39,12 +47,21 @@ struct device_options {
     /* Called once, from the datapath thread, when a backend error stops
      * the datapath (the TUN interface deleted, ...); ctx is log_ctx. */
     void (*on_fatal)(void *ctx, int err);
+    /* CPU of worker i (pinned), for i < n_cpus; the others run unpinned.
+     * The worker count is the backend's queue count. */
+    const int *cpus;
+    unsigned n_cpus;
 };
 
+#define DEVICE_MAX_WORKERS 64
+#define DEVICE_PKTS_PER_WORKER 2048
+#define DEVICE_JOBS_PER_WORKER 24
+
 /* Create a device on an I/O backend (ownership moves to the device, also on
- * failure). Returns 0 or -errno. */
+ * failure), with one worker per backend queue (1..DEVICE_MAX_WORKERS).
+ * Returns 0 or -errno. */
 int device_create(struct io_backend *io, const struct device_options *opt, struct device **out);
-/* Start / stop the datapath thread. Control thread only. */
+/* Start / stop the datapath threads. Control thread only. */
 int device_start(struct device *dev);
 void device_stop(struct device *dev);
 /* Stop, free every peer, wipe every secret, destroy the backend. */
@@ -61,8 +78,15 @@ int device_set_config(struct device *dev, const struct config *change);
  * and per-peer statistics, in UAPI get form. Returns 0 or -errno. */
 int device_get_config(struct device *dev, struct config *out);
 
-/* Counters of what the device dropped before a peer was known. */
+/* Counters of the datapath, summed over its threads. */
 struct device_stats {
+    unsigned workers;
+    uint64_t jobs, job_packets;      /* crypto jobs and the packets in them */
+    uint64_t drop_no_buffer;         /* a pool was empty */
+    uint64_t drop_dead_peer;         /* in flight when its peer was removed */
+    uint64_t input_deferred;         /* turns a worker left input queued (crypto backlog) */
+    size_t pool_bytes;               /* the packet and job pools */
+    size_t pkt_room;                 /* largest packet a buffer takes */
     uint64_t rx_datagrams, tx_datagrams;
     uint64_t rx_tun_packets, tx_tun_packets;
     uint64_t drop_no_route;          /* TUN packet with no allowed-IPs match */

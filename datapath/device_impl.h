@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * device_impl.h - the device's insides, shared by device.c (lifecycle and
- * configuration, control threads) and worker.c (the datapath thread).
- * See device.h for the threading contract.
+ * configuration, control threads), worker.c (the data workers), crypt.c
+ * (parallel crypto with per-peer order), handshake.c (the handshake
+ * thread) and batch.c (buffers and output lists). See device.h for the
+ * threading contract.
  */
 #ifndef WB_DATAPATH_DEVICE_IMPL_H
 #define WB_DATAPATH_DEVICE_IMPL_H
@@ -13,14 +15,18 @@
 #include "datapath/allowedips.h"
 #include "datapath/device.h"
 #include "datapath/peer_table.h"
+#include "datapath/pool.h"
 #include "datapath/ratelimiter.h"
+#include "datapath/ring.h"
+#include "datapath/worker.h"
 #include "proto/tunnel.h"
 
-#define DEVICE_BURST 64
 #define DEVICE_TICK_NS (100ULL * 1000000ULL)
-/* Handshake messages wait here so data is never starved by X25519 work;
- * the device is under load when it is 1/8 full (Linux, wireguard-go). */
-#define DEVICE_HANDSHAKE_QUEUE MAX_QUEUED_INCOMING_HANDSHAKES
+/* Handshake messages wait in a ring for the handshake thread, so data is
+ * never starved by X25519 work; the device is under load when it is 1/8
+ * full (Linux, wireguard-go). A power of two, >= MAX_QUEUED_INCOMING_HANDSHAKES. */
+#define DEVICE_HANDSHAKE_RING 4096
+#define DEVICE_HANDSHAKE_OUT_RING 1024
 #define DEVICE_HANDSHAKES_PER_ROUND 16
 
 struct device {
@@ -38,37 +44,51 @@ struct device {
     uint16_t listen_port;
     uint32_t fwmark;
 
+    /* The threads: n_workers data workers (worker i owns I/O queue i) and
+     * one handshake thread. */
+    struct worker *workers;
+    unsigned n_workers;
+    struct handshake_thread hs;
+    /* Buffers and jobs: pools with one cache per worker, one for the
+     * handshake thread (cache index n_workers); control threads use
+     * POOL_NO_CACHE. */
+    struct pool *pkts;
+    size_t pkt_room;
+    struct pool *jobs;
+    struct ring *crypt;            /* MPMC: jobs waiting for crypto, any worker runs them */
+    struct ring *hs_in;            /* MPSC: handshake messages, workers -> handshake thread */
+    struct ring *hs_out;           /* SPMC: datagrams the handshake thread made, for any worker */
+    atomic_ulong idle;             /* bit i: worker i waits for I/O (kick it for crypto work) */
+
     /* Pausing the datapath, to change what it reads without RCU (identity,
-     * sockets): the control side raises pause_req and wakes the worker,
-     * which parks (offline) and says so with paused, until resumed. */
+     * sockets): the control side raises pause_req and wakes every thread;
+     * each parks (offline) and counts itself in n_paused, until resumed.
+     * A thread that has left its loop counts in n_exited. */
     pthread_mutex_t pause_mtx;
     pthread_cond_t pause_cond;
     atomic_bool pause_req;
-    bool paused;
-    bool exited;                   /* the worker has left its loop (under pause_mtx) */
-    pthread_t thread;
+    unsigned n_paused, n_exited, n_threads;
     bool started;
     atomic_bool stop;
     atomic_int fatal_error;        /* first fatal backend error, 0 = none */
 
-    /* Datapath-thread state. */
-    struct pkt *handshake_queue[DEVICE_HANDSHAKE_QUEUE];
-    unsigned hq_head, hq_count;
-    uint64_t under_load_until;
-    uint64_t next_tick;
-
-    /* Counters: written by the datapath thread, read by anyone. */
-    struct {
-        _Atomic uint64_t rx_datagrams, tx_datagrams, rx_tun, tx_tun;
-        _Atomic uint64_t no_route, no_endpoint, malformed, unknown_index, unknown_peer;
-        _Atomic uint64_t bad_mac1, ratelimited, hq_full, source_not_allowed, tx_failed, cookies;
-    } stats;
+    /* Counters of no worker (the handshake thread's, control's). */
+    struct worker_stats hs_stats;
 };
 
 /* worker.c */
 void *worker_main(void *arg);
-/* worker.c: park here while the control side has paused the datapath. */
-void worker_maybe_pause(struct device *dev);
+/* A thread of the datapath parks here while the control side has paused
+ * it. Any datapath thread, registered with RCU. */
+void device_thread_maybe_pause(struct device *dev);
+/* The datapath thread's exit: count it, wake a control thread waiting. */
+void device_thread_exited(struct device *dev);
+/* Record a backend error that stops the datapath. */
+void device_fatal(struct device *dev, int err);
+
+/* device.c: one thread's counters (worker < n_workers; n_workers: the
+ * handshake thread's and the control threads'). Any thread. */
+void device_get_worker_stats(struct device *dev, unsigned worker, struct worker_stats *out);
 
 /* device.c: the index allocator handed to every peer's tunnel. */
 uint32_t device_alloc_index(void *ctx, struct wb_tunnel *t);

@@ -45,6 +45,9 @@ struct io_backend_ops {
     /* Interrupt wait() on every queue (any thread); a wake that arrives
      * before a wait() makes that wait() return at once. */
     void (*wake)(struct io_backend *io);
+    /* The same for one queue (any thread): a worker with crypto work to
+     * share wakes an idle one. Optional (NULL: wake is used). */
+    void (*wake_queue)(struct io_backend *io, unsigned queue);
     /* Rebind the UDP side (listen port and fwmark changed). Control thread only. */
     int (*set_listen)(struct io_backend *io, uint16_t port, uint32_t fwmark);
     uint16_t (*listen_port)(struct io_backend *io);

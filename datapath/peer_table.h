@@ -14,6 +14,7 @@
 #ifndef WB_DATAPATH_PEER_TABLE_H
 #define WB_DATAPATH_PEER_TABLE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@
 
 struct wb_tunnel;
 struct device;
+struct crypt_job;
 
 /* A registered receiver index: local indices name a handshake or keypair
  * of exactly one peer. A peer keeps at most PEER_MAX_INDICES (a handshake
@@ -39,8 +41,18 @@ struct index_entry {
     struct rcu_head rcu;
 };
 
+/* Crypto jobs of one peer and direction in nonce (tx) / arrival (rx)
+ * order: appended under the peer's lock, released from the head by one
+ * drainer at a time (crypt.c). */
+struct order_queue {
+    struct crypt_job *head, *tail;         /* peer lock */
+    atomic_bool draining;
+};
+
 struct device_peer {
     struct wb_tunnel *tun;                 /* protocol state; tun->lock guards what follows */
+    struct order_queue tx_q, rx_q;
+    atomic_uint inflight;                  /* jobs (and drains) that may still touch the peer */
     uint8_t public_key[WB_KEY_LEN];
     struct device *dev;
     struct wb_endpoint src;                /* sticky source: our address the peer last reached */

@@ -313,3 +313,10 @@ size_t pool_bytes(const struct pool *p)
 {
     return p->bytes;
 }
+
+/* The creator, before the pool is shared. */
+void pool_init_objects(struct pool *p, void (*init)(void *obj, void *ctx), void *ctx)
+{
+    for (unsigned i = 0; i < p->n_objs; i++)
+        init(p->objs + (size_t)i * p->stride, ctx);
+}

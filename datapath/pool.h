@@ -102,5 +102,8 @@ unsigned pool_index(const struct pool *p, const void *obj);
 
 /* Bytes the pool holds: header, caches, ring and objects. Any thread. */
 size_t pool_bytes(const struct pool *p);
+/* Run init on every object (e.g. to lay out a header once), free or not.
+ * Only while no other thread uses the pool: right after create. */
+void pool_init_objects(struct pool *p, void (*init)(void *obj, void *ctx), void *ctx);
 
 #endif

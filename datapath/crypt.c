@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crypt.c - parallel crypto with per-peer order, both directions (the
+ * Linux module's design; worker.h has the picture):
+ *
+ *   prepare (worker.c, under the peer's lock): keypair, nonces, headers;
+ *     the run becomes a job, appended to the peer's order queue, then
+ *     put on the device's crypto ring.
+ *   crypto (crypt_run, any worker, no lock): one aead_seal_batch or
+ *     aead_open_batch call per job; the job is marked done.
+ *   ordered stage (drain, one drainer per peer and direction): jobs
+ *     leave from the head of the order queue only once done. Transmit:
+ *     endpoint and sticky source, then the drainer's UDP queue. Receive,
+ *     under the peer's lock and in arrival order: replay window, timers,
+ *     endpoint, cryptokey routing; then the drainer's TUN queue.
+ *
+ * Lifetimes: a job holds a reference to each keypair it uses (a rotation
+ * cannot free keys in use), and counts in its peer's inflight until its
+ * last touch of the peer, which a peer removal waits for (device.c).
+ *
+ * Lost wakeups: the drainer that gives up the draining flag looks at the
+ * head once more; a worker that marks a job done then tries the flag.
+ * Both are seq_cst, so one of the two sees the other (B, B').
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "datapath/device_impl.h"
+#include "proto/messages.h"
+
+/* ------------------------------------------------------------------- jobs */
+
+struct crypt_job *crypt_job_get(struct batch *b, struct device_peer *p, enum crypt_dir dir, uint64_t now)
+{
+    struct crypt_job *j = pool_get(b->dev->jobs, b->cache);
+
+    if (!j) {
+        STAT_INC(b->st, no_buffer);
+        return NULL;
+    }
+    j->next = NULL;
+    j->peer = p;
+    atomic_init(&j->done, 0);
+    j->dir = (uint8_t)dir;
+    j->n_refs = 0;
+    j->n = 0;
+    j->now = now;
+    return j;
+}
+
+void crypt_job_ref(struct crypt_job *j, struct noise_keypair *kp)
+{
+    for (unsigned i = 0; i < j->n_refs; i++)
+        if (j->refs[i] == kp)
+            return;
+    /* A peer has at most three keypairs, and a job is prepared under one
+     * hold of its lock. */
+    noise_keypair_get(kp);
+    j->refs[j->n_refs++] = kp;
+}
+
+/* Give back the job, its buffers and its references. Any thread. */
+static void job_release(struct batch *b, struct crypt_job *j)
+{
+    struct device_peer *p = j->peer;
+
+    pool_put_bulk(b->dev->pkts, b->cache, (void *const *)j->pkts, j->n);
+    for (unsigned i = 0; i < j->n_refs; i++)
+        noise_keypair_put(j->refs[i]);
+    pool_put(b->dev->jobs, b->cache, j);
+    /* The last touch of the peer: a removal waiting for it may go on. */
+    atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+}
+
+void crypt_kick(struct device *dev, int self)
+{
+    unsigned long idle;
+
+    /* (C) pairs with (C') in the worker's idle check: the job is in the
+     * ring before the idle mask is read. */
+    atomic_thread_fence(memory_order_seq_cst);
+    idle = atomic_load_explicit(&dev->idle, memory_order_relaxed);
+    if (self >= 0)
+        idle &= ~(1UL << self);
+    while (idle) {
+        unsigned w = (unsigned)__builtin_ctzl(idle);
+        unsigned long bit = 1UL << w;
+
+        if (atomic_fetch_and(&dev->idle, ~bit) & bit) {
+            if (dev->io->ops->wake_queue)
+                dev->io->ops->wake_queue(dev->io, w);
+            else
+                dev->io->ops->wake(dev->io);
+            return;
+        }
+        idle &= ~bit;
+    }
+}
+
+void crypt_job_submit(struct batch *b, struct crypt_job *j)
+{
+    struct device_peer *p = j->peer;
+    struct order_queue *q = j->dir == CRYPT_TX ? &p->tx_q : &p->rx_q;
+
+    if (!j->n) {
+        for (unsigned i = 0; i < j->n_refs; i++)
+            noise_keypair_put(j->refs[i]);
+        pool_put(b->dev->jobs, b->cache, j);
+        return;
+    }
+    STAT_INC(b->st, jobs);
+    STAT_ADD(b->st, job_packets, j->n);
+    atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+    /* The ring holds every job the pool has: it cannot be full. */
+    ring_mp_enqueue_bulk(b->dev->crypt, (void *const *)&j, 1);
+    if (b->dev->n_workers > 1)
+        crypt_kick(b->dev, b->queue);
+}
+
+/* ---------------------------------------------------------- ordered stage */
+
+/* Transmit, with the lock held: where each datagram goes. False: drop. */
+static bool tx_finish_locked(struct batch *b, struct crypt_job *j)
+{
+    struct device_peer *p = j->peer;
+
+    if (p->dead) {
+        STAT_ADD(b->st, dead_peer, j->n);
+        return false;
+    }
+    if (!p->tun->peer.endpoint.family) {
+        STAT_ADD(b->st, no_endpoint, j->n);
+        return false;
+    }
+    for (unsigned i = 0; i < j->n; i++) {
+        j->pkts[i]->remote = p->tun->peer.endpoint;
+        j->pkts[i]->local = p->src;
+        j->pkts[i]->local_ifindex = p->src_ifindex;
+    }
+    return true;
+}
+
+static void tx_send(struct batch *b, struct crypt_job *j)
+{
+    struct device *dev = b->dev;
+    unsigned done = 0;
+
+    while (done < j->n) {
+        int n = dev->io->ops->udp_tx_burst(dev->io, (unsigned)b->queue, j->pkts + done, j->n - done);
+
+        if (n <= 0) {
+            STAT_ADD(b->st, tx_failed, j->n - done);
+            break;
+        }
+        STAT_ADD(b->st, tx_datagrams, n);
+        done += (unsigned)n;
+    }
+}
+
+/* Receive, with the lock held, in arrival order: the replay window and
+ * timers (the tunnel), the sticky source, cryptokey routing. The packets
+ * to deliver move to the front of j->pkts; returns how many. */
+static unsigned rx_finish_locked(struct batch *b, struct crypt_job *j)
+{
+    struct device_peer *p = j->peer;
+    struct wb_tunnel *t = p->tun;
+    unsigned keep = 0;
+
+    if (p->dead) {
+        STAT_ADD(b->st, dead_peer, j->n);
+        return 0;
+    }
+    for (unsigned i = 0; i < j->n; i++) {
+        struct pkt *in = j->pkts[i];
+        uint64_t rx_before = t->peer.rx_packets;
+        struct wb_result r = tunnel_finish_data_locked(t, j->kps[i], &j->ops[i], &in->remote, in->len,
+                                                       j->plain[i], j->now);
+        const uint8_t *src = NULL;
+        int family = 0;
+
+        batch_learn_source(p, in, rx_before);
+        if (r.op != WB_WRITE_TO_TUNNEL_IPV4 && r.op != WB_WRITE_TO_TUNNEL_IPV6)
+            continue;              /* keepalive, or a drop the tunnel counted */
+        in->data += MESSAGE_DATA_HEADER_LEN;
+        in->len = (uint32_t)r.size;
+        if (in->len >= 20 && in->data[0] >> 4 == 4)
+            family = 4, src = in->data + 12;
+        else if (in->len >= 40 && in->data[0] >> 4 == 6)
+            family = 6, src = in->data + 8;
+        if (!src || allowedips_lookup(&b->dev->aips, family, src) != p) {
+            STAT_INC(b->st, source_not_allowed);
+            continue;
+        }
+        j->pkts[i] = j->pkts[keep];
+        j->pkts[keep++] = in;
+    }
+    batch_drain_peer(b, p);        /* a confirmed session releases staged packets */
+    return keep;
+}
+
+static void rx_deliver(struct batch *b, struct crypt_job *j, unsigned n)
+{
+    struct device *dev = b->dev;
+    unsigned done = 0;
+
+    while (done < n) {
+        int k = dev->io->ops->tun_tx_burst(dev->io, (unsigned)b->queue, j->pkts + done, n - done);
+
+        if (k <= 0) {
+            STAT_ADD(b->st, tx_failed, n - done);
+            break;
+        }
+        STAT_ADD(b->st, tx_tun, k);
+        done += (unsigned)k;
+    }
+}
+
+/* Pop the head job if it is done. p->tun->lock held. */
+static struct crypt_job *pop_done(struct order_queue *q)
+{
+    struct crypt_job *j = q->head;
+
+    /* (A') acquire: the job's crypto happened before. */
+    if (!j || !atomic_load_explicit(&j->done, memory_order_acquire))
+        return NULL;
+    q->head = j->next;
+    if (!q->head)
+        q->tail = NULL;
+    return j;
+}
+
+static bool head_done(struct device_peer *p, struct order_queue *q)
+{
+    bool done;
+
+    wb_mutex_lock(&p->tun->lock);
+    done = q->head && atomic_load(&q->head->done);
+    wb_mutex_unlock(&p->tun->lock);
+    return done;
+}
+
+/* Release p's done jobs of one direction in order. The caller keeps p
+ * alive (a job of p's, or its own inflight count). */
+static void drain(struct batch *b, struct device_peer *p, enum crypt_dir dir)
+{
+    struct order_queue *q = dir == CRYPT_TX ? &p->tx_q : &p->rx_q;
+
+    do {
+        /* (B) seq_cst: see the file comment. */
+        if (atomic_exchange(&q->draining, true))
+            return;
+        for (;;) {
+            struct crypt_job *j;
+            unsigned n = 0;
+            bool send = false;
+
+            wb_mutex_lock(&p->tun->lock);
+            j = pop_done(q);
+            if (j && dir == CRYPT_TX)
+                send = tx_finish_locked(b, j);
+            else if (j)
+                n = rx_finish_locked(b, j);
+            wb_mutex_unlock(&p->tun->lock);
+            if (!j)
+                break;
+            if (send)
+                tx_send(b, j);
+            else if (n)
+                rx_deliver(b, j, n);
+            job_release(b, j);
+        }
+        atomic_store(&q->draining, false);
+    } while (head_done(p, q));
+}
+
+/* ----------------------------------------------------------------- crypto */
+
+unsigned crypt_run(struct worker *w, unsigned max)
+{
+    struct device *dev = w->dev;
+    struct crypt_job *jobs[8];
+    unsigned n = ring_mc_dequeue_burst(dev->crypt, (void **)jobs, max < 8 ? max : 8);
+
+    for (unsigned i = 0; i < n; i++) {
+        struct crypt_job *j = jobs[i];
+        struct device_peer *p = j->peer;
+        enum crypt_dir dir = (enum crypt_dir)j->dir;
+
+        if (dir == CRYPT_TX)
+            aead_seal_batch(j->ops, j->n);
+        else
+            aead_open_batch(j->ops, j->n);
+        /* Once done, another drainer may release the job and with it the
+         * peer: keep the peer for our own drain. */
+        atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+        /* (A) release, and (B') seq_cst against the drainer's recheck. */
+        atomic_store(&j->done, 1);
+        drain(&w->b, p, dir);
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+    }
+    STAT_ADD(&w->st, jobs_run, n);
+    return n;
+}
+
+/* ---------------------------------------------------------------- stopped */
+
+static void drop_queue(struct batch *b, struct order_queue *q)
+{
+    while (q->head) {
+        struct crypt_job *j = q->head;
+
+        q->head = j->next;
+        job_release(b, j);
+    }
+    q->tail = NULL;
+}
+
+void crypt_drop_peer(struct device *dev, struct device_peer *p)
+{
+    struct batch b = { .dev = dev, .cache = POOL_NO_CACHE, .queue = -1, .st = &dev->hs_stats };
+
+    wb_mutex_lock(&p->tun->lock);
+    drop_queue(&b, &p->tx_q);
+    drop_queue(&b, &p->rx_q);
+    wb_mutex_unlock(&p->tun->lock);
+}
+
+void crypt_flush_stopped(struct device *dev)
+{
+    struct crypt_job *j;
+
+    /* Every job is in some peer's order queue; the ring only points at
+     * them. */
+    while (ring_sc_dequeue_bulk(dev->crypt, (void **)&j, 1))
+        ;
+    for (size_t i = 0; i < dev->n_list; i++)
+        crypt_drop_peer(dev, dev->list[i]);
+}
