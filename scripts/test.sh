@@ -6,6 +6,8 @@
 #   default   gcc build, every example and benchmark built, `ctest -L fast`,
 #             then install into a scratch prefix and build a consumer against it
 #   asan      gcc with AddressSanitizer + UBSan, `ctest -L fast`
+#   tsan      gcc with ThreadSanitizer in build-tsan, the multi-threaded tests
+#             (`ctest -L tsan`); tests/tsan.supp silences only RCU publication
 #   fuzz      clang libFuzzer harnesses, short smoke runs, `ctest -L fuzz`
 #   windows   mingw-w64 cross build, the fast tests under wine (lane-windows.sh)
 #   arm64     aarch64 cross build (NEON kernels), the fast tests under qemu-user
@@ -21,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
 lanes=("$@")
-[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan fuzz windows arm64 netns)
+[[ ${#lanes[@]} -eq 0 ]] && lanes=(default asan tsan fuzz windows arm64 netns)
 
 lane_default() {
     bash scripts/setup-debian.sh &&
@@ -37,6 +39,18 @@ lane_asan() {
     cmake --build build-asan -j "$jobs" &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan -L fast --output-on-failure -j "$jobs"
+}
+
+# RelWithDebInfo: TSan's cost is per memory access, so -O2 keeps the stress
+# runs short. No valgrind hooks (WB_CT_VALGRIND) in a sanitizer build.
+lane_tsan() {
+    bash scripts/setup-debian.sh libtsan2 &&
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
+        -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread -DWB_BUILD_PERF=OFF -DWB_CT_VALGRIND=OFF &&
+    cmake --build build-tsan -j "$jobs" &&
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+        ctest --test-dir build-tsan -L tsan --output-on-failure -j "$jobs"
 }
 
 lane_fuzz() {
@@ -68,7 +82,7 @@ failed=()
 summary=()
 for lane in "${lanes[@]}"; do
     if ! declare -F "lane_$lane" >/dev/null; then
-        echo "test.sh: unknown lane '$lane' (default, asan, fuzz, windows, arm64, netns)" >&2
+        echo "test.sh: unknown lane '$lane' (default, asan, tsan, fuzz, windows, arm64, netns)" >&2
         exit 2
     fi
     echo "=== lane $lane"
