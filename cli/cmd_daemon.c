@@ -26,20 +26,37 @@
 #include "cli/log.h"
 #include "cli/netconf.h"
 #include "datapath/netlink.h"
+#include "sched/workers.h"
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "Usage: %s [-f/--foreground] [-v/--verbose] INTERFACE-NAME\n"
-                    "       %s --version\n", prog, prog);
+    fprintf(stderr, "Usage: %s [-f/--foreground] [-v/--verbose] [--workers N] [--cpus LIST] [--smt]\n"
+                    "          INTERFACE-NAME\n"
+                    "       %s --version\n"
+                    "Workers: one per physical core unless --workers/--cpus/--smt or\n"
+                    "WIREBOLT_WORKERS/WIREBOLT_CPUS/WIREBOLT_SMT=1 (for wg-quick) say otherwise.\n",
+            prog, prog);
 }
 
 /* Returns 0, or EXIT_ERROR after printing the usage. */
-static int parse(int argc, char **argv, const char *prog, bool *fg, const char **ifname)
+static int parse(int argc, char **argv, const char *prog, bool *fg, const char **ifname,
+                 struct placement_options *po)
 {
+    char err[128];
+
     *ifname = NULL;
+    if (workers_options_from_env(po, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return EXIT_ERROR;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int w = daemon_worker_arg(argc, argv, &i, po);
 
+        if (w < 0)
+            return EXIT_ERROR;
+        if (w > 0)
+            continue;
         if (strcmp(a, "-f") == 0 || strcmp(a, "--foreground") == 0)
             *fg = true;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
@@ -61,6 +78,7 @@ int cmd_daemon(int argc, char **argv, const char *prog)
     const char *env = getenv("WG_PROCESS_FOREGROUND");
     struct daemon_ready ready;
     struct daemon_iface d;
+    struct placement_options po = { 0 };
     const char *ifname;
     bool fg = env && strcmp(env, "1") == 0;
     char ident[64];
@@ -71,7 +89,7 @@ int cmd_daemon(int argc, char **argv, const char *prog)
         printf("wirebolt %s (userspace WireGuard)\n", wb_version());
         return EXIT_OK;
     }
-    if (parse(argc, argv, prog, &fg, &ifname))
+    if (parse(argc, argv, prog, &fg, &ifname, &po))
         return EXIT_ERROR;
     if (wb_init() < 0) {
         log_error("cannot initialise the crypto library");
@@ -84,7 +102,7 @@ int cmd_daemon(int argc, char **argv, const char *prog)
         log_error("cannot start: %s", strerror(-ret));
         return EXIT_ERROR;
     }
-    ret = daemon_iface_create(&d, ifname, 0);
+    ret = daemon_iface_create(&d, ifname, 0, &po);
     if (ret == 0 && (ret = netlink_link_set_mtu(d.ifindex, NETCONF_DEFAULT_MTU)) < 0)
         log_error("cannot set the MTU of %s: %s", d.ifname, strerror(-ret));
     if (ret == 0)

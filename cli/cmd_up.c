@@ -29,6 +29,7 @@
 
 #include "cli/commands.h"
 #include "cli/daemon.h"
+#include "sched/placement.h"
 #include "cli/log.h"
 #include "cli/netconf.h"
 #include "cli/save_config.h"
@@ -38,6 +39,7 @@
 
 static const char help_text[] =
 "Usage: wirebolt up <config file | interface name> [-f|--foreground] [-v|--verbose]\n"
+"                  [--workers N] [--cpus LIST] [--smt]\n"
 "\n"
 "  A name (letters, digits, _=+.-, at most 15) means /etc/wireguard/<name>.conf;\n"
 "  otherwise the file's name without .conf is the interface name. The file is\n"
@@ -48,6 +50,10 @@ static const char help_text[] =
 "  The device runs inside this process, detached once everything is set up\n"
 "  (-f: stay in the foreground). Its pid is in /run/wirebolt/<name>.pid;\n"
 "  `wirebolt down <name>`, SIGTERM or SIGINT take everything down again.\n"
+"\n"
+"  Workers: one datapath worker per physical core by default, each pinned;\n"
+"  --workers N (0 = that default), --cpus LIST (\"0-3,6\": the CPUs to use),\n"
+"  --smt (SMT siblings too). One peer's traffic uses every worker.\n"
 "\n"
 "  MTU: MTU= or, like wg-quick, the MTU of the route to the endpoints minus 80.\n"
 "  Routes: one per allowed IP through the interface (Table=off: none;\n"
@@ -63,6 +69,7 @@ struct up {
     char path[PATH_MAX];
     char ifname[IFNAMSIZ];
     bool foreground;
+    struct placement_options workers;
     struct config cfg;             /* the file (endpoints resolved) */
     struct config dev_cfg;         /* what the device gets */
     struct netconf_table table;
@@ -87,6 +94,12 @@ static int parse_args(struct up *u, int argc, char **argv)
             fputs(help_text, stdout);
             return -1;
         }
+        int w = daemon_worker_arg(argc, argv, &i, &u->workers);
+
+        if (w < 0)
+            return EXIT_ERROR;
+        if (w > 0)
+            continue;
         if (strcmp(a, "-f") == 0 || strcmp(a, "--foreground") == 0)
             u->foreground = true;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
@@ -272,7 +285,7 @@ static int set_up(struct up *u)
     int ret = netconf_hooks(&u->cfg.pre_up, u->ifname, "PreUp");
 
     if (ret == 0)
-        ret = daemon_iface_create(&u->d, u->ifname, mtu);
+        ret = daemon_iface_create(&u->d, u->ifname, mtu, &u->workers);
     if (ret < 0)
         return ret;
     netconf_init(&u->nc, u->d.ifname, u->d.ifindex);
@@ -382,7 +395,8 @@ int cmd_up(int argc, char **argv)
     if (ret < 0)
         return EXIT_OK;    /* --help */
     if (ret == EXIT_USAGE)
-        fprintf(stderr, "Usage: wirebolt up <config file | interface name> [-f|--foreground]\n");
+        fprintf(stderr, "Usage: wirebolt up <config file | interface name> [-f|--foreground] "
+                        "[--workers N] [--cpus LIST] [--smt]\n");
     if (ret)
         return ret;
     if (wb_init() < 0 || prepare(&u) < 0 || check_not_up(&u) < 0) {

@@ -23,6 +23,7 @@
 #include "cli/daemon.h"
 #include "cli/log.h"
 #include "datapath/io_linux.h"
+#include "sched/workers.h"
 #include "datapath/netlink.h"
 
 /* Besides the link events, look the link up this often: a lost event
@@ -144,13 +145,65 @@ static int open_watch(struct daemon_iface *d)
     return 0;
 }
 
-int daemon_iface_create(struct daemon_iface *d, const char *ifname, unsigned mtu)
+int daemon_worker_arg(int argc, char **argv, int *i, struct placement_options *po)
+{
+    const char *a = argv[*i];
+
+    if (strcmp(a, "--smt") == 0) {
+        po->use_smt = true;
+        return 1;
+    }
+    if (strcmp(a, "--workers") != 0 && strcmp(a, "--cpus") != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        log_error("%s needs a value", a);
+        return -1;
+    }
+    if (strcmp(a, "--cpus") == 0) {
+        po->cpus = argv[++*i];
+    } else {
+        char *end;
+        unsigned long n = strtoul(argv[*i + 1], &end, 10);
+
+        if (!*argv[*i + 1] || *end || n > 1024) {
+            log_error("--workers %s: not a worker count (0 = one per physical core)", argv[*i + 1]);
+            return -1;
+        }
+        po->workers = (unsigned)n;
+        ++*i;
+    }
+    return 1;
+}
+
+/* Where the workers run: one per physical core unless the options say
+ * otherwise. A plan that cannot be made is the user's error to see. */
+static int plan_workers(const struct placement_options *po, struct workers_plan *plan)
+{
+    int ret = workers_plan(po, plan);
+
+    if (ret < 0) {
+        log_error("workers: %s", plan->error);
+        return ret;
+    }
+    if (plan->n > DEVICE_MAX_WORKERS) {
+        log_info("workers: %u cores, %d workers at most: using %d", plan->n, DEVICE_MAX_WORKERS,
+                 DEVICE_MAX_WORKERS);
+        plan->n = DEVICE_MAX_WORKERS;
+    }
+    log_debug("workers: %u (of %u usable cores), first on CPU %d", plan->n, plan->n_cores,
+              plan->cpus[0]);
+    return 0;
+}
+
+int daemon_iface_create(struct daemon_iface *d, const char *ifname, unsigned mtu,
+                        const struct placement_options *po)
 {
     struct device_options opt = {
         .mtu = (uint16_t)mtu,
         .log = log_device,
         .log_level = log_get_level() < 0 ? WB_LOG_ERROR : (enum wb_log_level)log_get_level(),
     };
+    struct workers_plan plan;
     struct io_backend *io;
     int ret = open_watch(d);
 
@@ -158,16 +211,22 @@ int daemon_iface_create(struct daemon_iface *d, const char *ifname, unsigned mtu
         log_error("cannot watch network links: %s", strerror(-ret));
         return ret;
     }
-    io = io_linux_create(ifname, d->ifname, 1, &ret);
+    if ((ret = plan_workers(po, &plan)) < 0)
+        return ret;
+    opt.cpus = plan.cpus;
+    opt.n_cpus = plan.n;
+    io = io_linux_create(ifname, d->ifname, plan.n, &ret);
     if (!io) {
         if (ret == -EBUSY || ret == -EEXIST)
             log_error("`%s' already exists", ifname);
         else
             log_error("cannot create TUN interface %s: %s", ifname, strerror(-ret));
+        workers_plan_free(&plan);
         return ret;
     }
     d->ifindex = io_linux_tun_ifindex(io);
     ret = device_create(io, &opt, &d->dev);     /* io is the device's now */
+    workers_plan_free(&plan);
     if (ret == 0)
         ret = device_start(d->dev);
     if (ret < 0)

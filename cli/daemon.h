@@ -70,7 +70,13 @@ int daemon_signals_init(struct daemon_iface *d);
 /* Create the TUN interface `ifname` (down, no address), the device on it
  * (mtu: the device's padding limit; 0 = 1420) and start its datapath.
  * Errors are logged. Returns 0 or -errno. */
-int daemon_iface_create(struct daemon_iface *d, const char *ifname, unsigned mtu);
+struct placement_options;
+/* argv[*i] is --workers N, --cpus LIST or --smt: 1 (consumed, *i moved
+ * past its value), 0 (not one of them), -1 (bad value, logged). */
+int daemon_worker_arg(int argc, char **argv, int *i, struct placement_options *po);
+/* po: where the workers run (NULL: one per physical core). */
+int daemon_iface_create(struct daemon_iface *d, const char *ifname, unsigned mtu,
+                        const struct placement_options *po);
 /* Serve UAPI on /var/run/wireguard/<ifname>.sock. */
 int daemon_iface_serve(struct daemon_iface *d);
 /* Block until a stop signal or the link's deletion; returns which. */

@@ -12,6 +12,7 @@
 #include "datapath/device.h"
 #include "datapath/io_linux.h"
 #include "datapath/uapi.h"
+#include "sched/workers.h"
 
 struct wb_device {
     struct device *dev;
@@ -19,29 +20,54 @@ struct wb_device {
     char ifname[32];
 };
 
-int wb_device_create(const char *ifname, struct wb_device **out)
+int wb_device_create_with(const char *ifname, const struct wb_device_options *o,
+                          struct wb_device **out)
 {
+    struct placement_options po = { 0 };
+    struct device_options dopt = { 0 };
+    struct workers_plan plan;
     struct wb_device *d;
     int err = 0, ret;
 
-    if (!ifname || !out)
+    if (!ifname || !out || (o && o->size < sizeof(*o)))
         return -EINVAL;
     *out = NULL;
+    if (o) {
+        po.workers = o->workers;
+        po.cpus = o->cpus;
+        po.use_smt = o->use_smt != 0;
+    }
+    ret = workers_plan(&po, &plan);
+    if (ret < 0)
+        return ret;
+    if (plan.n > DEVICE_MAX_WORKERS)
+        plan.n = DEVICE_MAX_WORKERS;
+    dopt.cpus = plan.cpus;
+    dopt.n_cpus = plan.n;
     d = calloc(1, sizeof(*d));
-    if (!d)
+    if (!d) {
+        workers_plan_free(&plan);
         return -ENOMEM;
-    d->io = io_linux_create(ifname, d->ifname, 1, &err);
+    }
+    d->io = io_linux_create(ifname, d->ifname, plan.n, &err);
     if (!d->io) {
+        workers_plan_free(&plan);
         free(d);
         return err ? err : -EIO;
     }
-    ret = device_create(d->io, NULL, &d->dev);   /* takes the backend, also on failure */
+    ret = device_create(d->io, &dopt, &d->dev);   /* takes the backend, also on failure */
+    workers_plan_free(&plan);
     if (ret < 0) {
         free(d);
         return ret;
     }
     *out = d;
     return 0;
+}
+
+int wb_device_create(const char *ifname, struct wb_device **out)
+{
+    return wb_device_create_with(ifname, NULL, out);
 }
 
 const char *wb_device_ifname(const struct wb_device *d)

@@ -76,10 +76,10 @@ void crypt_kick(struct device *dev, int self)
 {
     unsigned long idle;
 
-    /* (C) pairs with (C') in the worker's idle check: the job is in the
-     * ring before the idle mask is read. */
-    atomic_thread_fence(memory_order_seq_cst);
-    idle = atomic_load_explicit(&dev->idle, memory_order_relaxed);
+    /* (C) a seq_cst read-modify-write (a full barrier; a fence would
+     * do, but ThreadSanitizer does not model fences): the job is in the
+     * ring before the idle mask is read. Pairs with (C') in wait_io. */
+    idle = atomic_fetch_or(&dev->idle, 0);
     if (self >= 0)
         idle &= ~(1UL << self);
     while (idle) {

@@ -348,10 +348,9 @@ static int wait_io(struct worker *w)
 
     if (work_queued(dev))
         return dev->io->ops->wait(dev->io, w->id, 0);
+    /* (C') seq_cst read-modify-write: idle is visible before we look at
+     * the rings one last time. Pairs with (C) in crypt_kick. */
     atomic_fetch_or(&dev->idle, bit);
-    /* (C') pairs with (C) in crypt_kick: idle is visible before we look
-     * at the rings one last time. */
-    atomic_thread_fence(memory_order_seq_cst);
     if (work_queued(dev)) {
         atomic_fetch_and(&dev->idle, ~bit);
         return dev->io->ops->wait(dev->io, w->id, 0);

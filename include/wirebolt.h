@@ -308,6 +308,20 @@ struct wb_device;
  * The interface is left down and unaddressed. Needs CAP_NET_ADMIN.
  * Returns 0, -EPERM, -EEXIST, -EINVAL, -ENOMEM, ... */
 WB_API int wb_device_create(const char *ifname, struct wb_device **out);
+
+/* Where the datapath runs. Zero everything for the defaults. */
+struct wb_device_options {
+    uint32_t size;       /* = sizeof(struct wb_device_options) (ABI check) */
+    uint32_t workers;    /* 0: one per physical core (of `cpus` when set) */
+    const char *cpus;    /* Linux cpulist of the CPUs to use ("0-3,6"); NULL: all usable */
+    int use_smt;         /* nonzero: SMT siblings may get workers too */
+};
+/* wb_device_create with options (NULL: the defaults). One worker per I/O
+ * queue, each pinned to its CPU; one peer's traffic uses every worker.
+ * -EINVAL for a bad cpulist, -ERANGE for more workers than usable cores
+ * (or CPUs with use_smt), as well as wb_device_create's errors. */
+WB_API int wb_device_create_with(const char *ifname, const struct wb_device_options *opt,
+                                 struct wb_device **out);
 /* The interface's actual name. */
 WB_API const char *wb_device_ifname(const struct wb_device *dev);
 /* Apply a UAPI set body (the lines after "set=1"). Returns 0 or -errno. */
@@ -316,7 +330,7 @@ WB_API int wb_device_set_config(struct wb_device *dev, const char *uapi_set);
  * It contains the private key: it is wiped when freed. Returns 0 or -errno. */
 WB_API int wb_device_get_config(struct wb_device *dev, char **uapi_get);
 WB_API void wb_device_free_config(char *uapi_get);
-/* Start and stop the datapath thread. */
+/* Start and stop the datapath threads. */
 WB_API int wb_device_start(struct wb_device *dev);
 WB_API void wb_device_stop(struct wb_device *dev);
 /* Stop, remove the interface, wipe every secret. NULL is a no-op. */

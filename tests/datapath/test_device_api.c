@@ -72,8 +72,24 @@ int main(void)
     CHECK(wb_device_create(NULL, &a) == -EINVAL);
     CHECK(wb_device_create("this-name-is-far-too-long", &a) < 0);
 
+    /* Worker options: bad ones are refused with the reason's errno. */
+    {
+        struct wb_device_options o = { .size = sizeof(o) };
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        o.cpus = "0-";
+        CHECK(wb_device_create_with("wbopt", &o, &a) == -EINVAL && !a);
+        o.cpus = NULL, o.workers = 100000;
+        CHECK(wb_device_create_with("wbopt", &o, &a) == -ERANGE && !a);
+        o.workers = 1, o.size = 4;
+        CHECK(wb_device_create_with("wbopt", &o, &a) == -EINVAL && !a);
+        /* B gets one worker on the last CPU; A the default (one a core). */
+        o.size = sizeof(o);
+        snprintf(cfg, sizeof(cfg), "%ld", cpus - 1);
+        o.cpus = cfg;
+        CHECK(wb_device_create_with("wbapib", &o, &b) == 0);
+    }
     CHECK(wb_device_create("wbapi%d", &a) == 0);
-    CHECK(wb_device_create("wbapib", &b) == 0);
     if (!a || !b)
         return check_summary();
     CHECK(strncmp(wb_device_ifname(a), "wbapi", 5) == 0);

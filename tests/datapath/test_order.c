@@ -77,12 +77,21 @@ static struct pkt *fifo_pop(struct fifo *f)
     return p;
 }
 
+/* A heap buffer just large enough (pkt_alloc's 64 KiB each would make
+ * 40000 packets in flight gigabytes). */
+static struct pkt *small_pkt(size_t len)
+{
+    void *mem = malloc(pkt_size(len));
+
+    if (!mem)
+        abort();
+    return pkt_init(mem, len);
+}
+
 static struct pkt *copy_of(const struct pkt *src)
 {
-    struct pkt *p = pkt_alloc();
+    struct pkt *p = small_pkt(src->len);
 
-    if (!p)
-        abort();
     memcpy(p->data, src->data, src->len);
     p->len = src->len;
     p->remote = src->remote;
@@ -273,7 +282,7 @@ static struct host *host_new(unsigned queues, uint8_t last)
 /* An IPv4/UDP packet from 10.8.0.<src> to 10.8.0.<dst> with seq at 28. */
 static struct pkt *make_packet(uint8_t src, uint8_t dst, uint32_t seq, size_t len)
 {
-    struct pkt *p = pkt_alloc();
+    struct pkt *p = small_pkt(len);
     uint8_t *d = p->data;
 
     memset(d, 0, len);
