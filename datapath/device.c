@@ -482,6 +482,11 @@ void device_get_stats(struct device *dev, struct device_stats *s)
     s->under_load = __atomic_load_n(&dev->shared.under_load, __ATOMIC_RELAXED);
 }
 
+struct io_backend *device_io(struct device *dev)
+{
+    return dev->io;
+}
+
 int device_fatal_error(struct device *dev)
 {
     return atomic_load(&dev->fatal_error);

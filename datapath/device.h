@@ -104,6 +104,9 @@ struct device_stats {
 };
 void device_get_stats(struct device *dev, struct device_stats *out);
 
+/* The device's I/O backend (for its own counters). Any thread. */
+struct io_backend *device_io(struct device *dev);
+
 /* The I/O error that stopped the datapath thread, or 0 while it runs. */
 int device_fatal_error(struct device *dev);
 
