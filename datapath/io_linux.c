@@ -118,6 +118,7 @@ struct io_queue {
     /* UDP rx with UDP_GRO (NULL without). */
     struct gro_rx *gro;
     bool debug_gso_eio;            /* tests: the next GSO send fails with EIO */
+    bool debug_gro_einval;         /* tests: the next coalesced TUN write fails with EINVAL */
 } __attribute__((aligned(64)));
 
 struct io_linux {
@@ -128,6 +129,7 @@ struct io_linux {
     uint16_t port;                 /* written by set_listen, read by rx workers */
     uint32_t fwmark;               /* control thread only */
     unsigned offloads;             /* IO_OFFLOAD_*; UDP_GSO may drop out at run time (atomic) */
+    unsigned coalesce;             /* TUN_GRO_* kinds coalesced on TUN writes (atomic) */
     struct io_queue *q;
 };
 
@@ -368,6 +370,8 @@ static int tun_open_all(struct io_linux *io, const char *wanted)
     }
     if (vnet) {
         io->offloads |= IO_OFFLOAD_TUN_VNET | tun_set_offload(io->q[0].tun_fd);
+        io->coalesce = (io->offloads & IO_OFFLOAD_TUN_TSO ? TUN_GRO_TCP : 0) |
+                       (io->offloads & IO_OFFLOAD_TUN_USO ? TUN_GRO_UDP : 0);
         for (unsigned i = 0; i < io->base.n_queues; i++)
             if (!(io->q[i].tun_buf = malloc(TUN_READ_SIZE)))
                 return -ENOMEM;
@@ -489,52 +493,89 @@ static int tun_tx_plain(struct io_queue *q, struct pkt **pkts, unsigned n)
     return (int)i;
 }
 
-/* Write one coalescing group: the header, the head packet, the members'
- * payloads gathered behind it. Returns 0 or -errno. */
-static int tun_write_group(struct io_queue *q, struct pkt **pkts, const struct gro_group *g)
+static int tun_writev(struct io_queue *q, unsigned k)
 {
-    struct vnet_hdr h;
-    unsigned k = 0;
     ssize_t r;
 
-    tun_gro_finish(pkts, g, &h);
-    q->wiov[k++] = (struct iovec){ &h, VNET_HDR_LEN };
-    q->wiov[k++] = (struct iovec){ pkts[g->head]->data, pkts[g->head]->len };
-    for (unsigned i = q->next[g->head]; g->n > 1 && i != 0xffff; i = q->next[i])
-        q->wiov[k++] = (struct iovec){ pkts[i]->data + g->hdr_len, pkts[i]->len - g->hdr_len };
     do
         r = writev(q->tun_fd, q->wiov, (int)k);
     while (r < 0 && errno == EINTR);
-    if (r >= 0) {
-        if (g->n > 1) {
-            count(&q->st.tun_tx_gro_writes);
-            count_n(&q->st.tun_tx_gro_segments, g->n);
-        }
-        return 0;
-    }
-    return -errno;
+    return r < 0 ? -errno : 0;
 }
 
-/* IFF_VNET_HDR: same-flow TCP runs go out as one super-packet each (when
- * the kernel took TSO, it takes them back), the rest one by one behind an
- * empty header. Every packet is taken: a write refused for its packets
- * counts them as dropped, since coalescing has already rewritten headers. */
+/* One packet behind an empty header. Returns 0 or -errno. */
+static int tun_write_one(struct io_queue *q, struct pkt *p)
+{
+    static const struct vnet_hdr none;
+
+    q->wiov[0] = (struct iovec){ (void *)&none, VNET_HDR_LEN };
+    q->wiov[1] = (struct iovec){ p->data, p->len };
+    return tun_writev(q, 2);
+}
+
+/* Write one coalescing group: the header, the head packet, the members'
+ * payloads gathered behind it. A kernel that refuses the super-packet
+ * (EINVAL: no such GSO type here; or injected) gets the group back packet
+ * by packet, and no more coalescing of that kind. Returns 0 or -errno. */
+static int tun_write_group(struct io_linux *io, struct io_queue *q, struct pkt **pkts,
+                           const struct gro_group *g)
+{
+    struct vnet_hdr h;
+    unsigned k = 0;
+    int r;
+
+    if (g->n < 2)
+        return tun_write_one(q, pkts[g->head]);
+    tun_gro_finish(pkts, g, &h);
+    q->wiov[k++] = (struct iovec){ &h, VNET_HDR_LEN };
+    q->wiov[k++] = (struct iovec){ pkts[g->head]->data, pkts[g->head]->len };
+    for (unsigned i = q->next[g->head]; i != 0xffff; i = q->next[i])
+        q->wiov[k++] = (struct iovec){ pkts[i]->data + g->hdr_len, pkts[i]->len - g->hdr_len };
+    if (q->debug_gro_einval) {
+        q->debug_gro_einval = false;
+        r = -EINVAL;
+    } else {
+        r = tun_writev(q, k);
+    }
+    if (r == 0) {
+        count(&q->st.tun_tx_gro_writes);
+        count_n(&q->st.tun_tx_gro_segments, g->n);
+        return 0;
+    }
+    if (r != -EINVAL)
+        return r;
+    __atomic_fetch_and(&io->coalesce, ~(unsigned)(g->proto == IPPROTO_UDP ? TUN_GRO_UDP : TUN_GRO_TCP),
+                       __ATOMIC_RELAXED);
+    count(&q->st.tun_tx_gro_disabled);
+    tun_gro_undo(pkts, g);
+    for (unsigned i = g->head; i != 0xffff; i = q->next[i])
+        if ((r = tun_write_one(q, pkts[i])) < 0 && tun_error_is_fatal(-r))
+            return r;
+        else if (r < 0)
+            count(&q->st.tun_tx_dropped);
+    return 0;
+}
+
+/* IFF_VNET_HDR: same-flow TCP runs (with TSO) and UDP runs (with USO) go
+ * out as one super-packet each, the rest one by one behind an empty
+ * header. Every packet is taken: a write refused for its packets counts
+ * them as dropped, since coalescing has already rewritten headers. */
 static int tun_tx_vnet(struct io_linux *io, struct io_queue *q, struct pkt **pkts, unsigned n)
 {
-    bool coalesce = offload_on(io, IO_OFFLOAD_TUN_TSO);
+    unsigned kinds = __atomic_load_n(&io->coalesce, __ATOMIC_RELAXED);
 
     for (unsigned base = 0; base < n; base += BATCH) {
         unsigned cnt = n - base < BATCH ? n - base : BATCH, ng;
 
-        if (coalesce) {
-            ng = tun_gro_plan(pkts + base, cnt, q->groups, q->next);
+        if (kinds) {
+            ng = tun_gro_plan(pkts + base, cnt, kinds, q->groups, q->next);
         } else {
             for (unsigned i = 0; i < cnt; i++)
                 q->groups[i] = (struct gro_group){ .head = (uint16_t)i, .last = (uint16_t)i, .n = 1 };
             ng = cnt;
         }
         for (unsigned k = 0; k < ng; k++) {
-            int r = tun_write_group(q, pkts + base, &q->groups[k]);
+            int r = tun_write_group(io, q, pkts + base, &q->groups[k]);
 
             if (r < 0 && tun_error_is_fatal(-r))
                 return base || k ? (int)n : r;
@@ -1376,6 +1417,16 @@ unsigned io_linux_offloads(const struct io_backend *io)
 void io_linux_debug_gso_eio(struct io_backend *io, unsigned queue)
 {
     to_linux(io)->q[queue].debug_gso_eio = true;
+}
+
+void io_linux_debug_gro_einval(struct io_backend *io, unsigned queue)
+{
+    to_linux(io)->q[queue].debug_gro_einval = true;
+}
+
+unsigned io_linux_coalescing(const struct io_backend *io)
+{
+    return __atomic_load_n(&to_linux_const(io)->coalesce, __ATOMIC_RELAXED);
 }
 
 int io_linux_tun_ifindex(const struct io_backend *io)

@@ -37,8 +37,11 @@
  *   - TUN: IFF_VNET_HDR with TUNSETOFFLOAD CSUM|TSO4|TSO6|USO4|USO6, then
  *     without USO, then CSUM only, then none (EINVAL: an older kernel).
  *     rx splits TSO/USO super-packets and completes partial checksums
- *     (tun_gso.c); tx coalesces same-flow TCP runs into super-packets
- *     (tun_gro.c) and writes them with writev, payloads not copied.
+ *     (tun_gso.c); tx coalesces same-flow TCP runs (with TSO) and UDP runs
+ *     (with USO) into super-packets (tun_gro.c) and writes them with
+ *     writev, payloads not copied; a super-packet the kernel refuses
+ *     (EINVAL) is written again packet by packet and that kind is no
+ *     longer coalesced.
  *     The device still sees MTU-sized packets both ways.
  *   - UDP: runs of equal-size datagrams to one endpoint from one source go
  *     out as one UDP_SEGMENT send (one iovec per datagram); a run the
@@ -91,6 +94,7 @@ struct io_linux_stats {
     uint64_t udp_rx_gro_datagrams; /* coalesced datagrams received */
     uint64_t udp_rx_gro_segments;  /* datagrams in them */
     uint64_t rx_too_big;           /* packets/datagrams larger than the caller's buffers */
+    uint64_t tun_tx_gro_disabled;  /* coalesced writes refused (EINVAL): that kind turned off */
 };
 
 enum io_linux_offload {
@@ -111,6 +115,12 @@ extern unsigned io_linux_debug_refuse;
 /* Tests only: the next UDP_SEGMENT send on queue fails with EIO, as some
  * drivers do. Call from the queue's tx owner or before it runs. */
 void io_linux_debug_gso_eio(struct io_backend *io, unsigned queue);
+/* Tests only: the next coalesced TUN write on queue fails with EINVAL, as
+ * a kernel without that GSO type would answer. Same caller rule. */
+void io_linux_debug_gro_einval(struct io_backend *io, unsigned queue);
+/* The kinds coalesced on TUN writes now (TUN_GRO_TCP/UDP of
+ * tun_offload.h). Any thread. */
+unsigned io_linux_coalescing(const struct io_backend *io);
 
 /* Sum over all queues; any thread (each counter is read atomically, the
  * set is not a snapshot). */

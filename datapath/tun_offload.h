@@ -11,10 +11,11 @@
  *
  *   coalesce (tun_gro.c): before a write, same-flow TCP segments in order
  *   (same addresses, ports, ack, IP and TCP option bytes; equal sizes but
- *   the last; ACK or ACK|PSH only; checksums verified) become one
- *   super-packet: the first packet's headers, every payload after it, and a
- *   virtio_net_hdr asking the kernel to segment it (GSO_TCPV4/6) with the
- *   pseudo-header sum in the checksum field. The payloads are not copied:
+ *   the last; ACK or ACK|PSH only; checksums verified), and same-flow UDP
+ *   datagrams likewise, become one super-packet: the first packet's
+ *   headers, every payload after it, and a virtio_net_hdr asking the
+ *   kernel to segment it (GSO_TCPV4/6, GSO_UDP_L4) with the pseudo-header
+ *   sum in the checksum field. The payloads are not copied:
  *   the writer gathers them with writev.
  *
  * The virtio_net_hdr is the Linux TUN ABI (10 bytes, native byte order);
@@ -88,16 +89,24 @@ struct gro_group {
     uint32_t ip_len;               /* IP length of the whole */
     uint8_t l4_off, hdr_len;       /* IP header, IP + TCP header */
     bool closed;                   /* a short or PSH segment ended it */
-    bool tcp;                      /* a coalescing candidate at all */
+    uint8_t proto;                 /* IPPROTO_TCP/UDP; 0: not a candidate */
 };
 
-/* Plan pkts[0..n) (n <= 65535) into groups, in the order of their first
- * packet; next[i] is the packet after i in its group (0xffff: none).
- * Returns the number of groups (<= n). Reads packets only. */
-unsigned tun_gro_plan(struct pkt **pkts, unsigned n, struct gro_group *groups, uint16_t *next);
+#define TUN_GRO_TCP 1              /* kinds to coalesce: TCP (TSO on the TUN) */
+#define TUN_GRO_UDP 2              /* UDP (USO on the TUN) */
+
+/* Plan pkts[0..n) (n <= 65535) into groups of the kinds asked for
+ * (TUN_GRO_*), in the order of their first packet; next[i] is the packet
+ * after i in its group (0xffff: none). Returns the number of groups
+ * (<= n). Reads packets only. */
+unsigned tun_gro_plan(struct pkt **pkts, unsigned n, unsigned kinds, struct gro_group *groups,
+                      uint16_t *next);
 /* Make pkts[g->head] the header of the group (IP length, IPv4 header
  * checksum, PSH, the pseudo-header sum for the kernel) and fill *h. For a
  * group of one, h is all zero and the packet is left alone. */
 void tun_gro_finish(struct pkt **pkts, const struct gro_group *g, struct vnet_hdr *h);
+/* Put the head back as it was before tun_gro_finish (its own lengths, a
+ * full checksum), so the group can be written packet by packet. */
+void tun_gro_undo(struct pkt **pkts, const struct gro_group *g);
 
 #endif

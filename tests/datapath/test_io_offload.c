@@ -372,6 +372,100 @@ static void test_tcp(struct io_backend *io, int family)
     close(fd);
 }
 
+/* Down through the TUN once more, with the kernel refusing the
+ * super-packet (injected): the group goes again packet by packet, all of
+ * it arrives, and TCP is no longer coalesced. */
+static void test_gro_refused(struct io_backend *io)
+{
+    struct flow f = { .family = 4, .fport = 81, .fseq = 900 };
+    struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(81) };
+    static uint8_t down[8 * MSS], got[sizeof(down)];
+    struct io_linux_stats a, b;
+    struct pollfd pfd;
+    bool seg_ok = true;
+    size_t n = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    inet_pton(AF_INET, "10.77.0.1", f.local);
+    inet_pton(AF_INET, "10.77.0.9", f.far);
+    memcpy(&s4.sin_addr, f.far, 4);
+    for (size_t i = 0; i < sizeof(down); i++)
+        down[i] = (uint8_t)(i * 7 + 1);
+    CHECK(connect(fd, (struct sockaddr *)&s4, sizeof(s4)) < 0 && errno == EINPROGRESS);
+    read_flow(io, &f, 0, NULL, &seg_ok);
+    reset_pool();
+    build_tcp(pool[0], &f, f.fseq++, 0x12, NULL, 0);
+    CHECK(io->ops->tun_tx_burst(io, 0, pool, 1) == 1);
+    pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+    CHECK(poll(&pfd, 1, WAIT_STEP_MS * WAIT_STEPS) == 1);
+    reset_pool();
+    for (unsigned i = 0; i < 8; i++) {
+        build_tcp(pool[i], &f, f.fseq, 0x10, down + i * MSS, MSS);
+        f.fseq += MSS;
+    }
+    io_linux_debug_gro_einval(io, 0);
+    stats(io, &a);
+    CHECK(io->ops->tun_tx_burst(io, 0, pool, 8) == 8);
+    stats(io, &b);
+    CHECK(b.tun_tx_gro_disabled == a.tun_tx_gro_disabled + 1 && b.tun_tx_gro_writes == a.tun_tx_gro_writes);
+    CHECK(b.tun_tx_dropped == a.tun_tx_dropped);
+    CHECK(!(io_linux_coalescing(io) & TUN_GRO_TCP));
+    for (int step = 0; step < WAIT_STEPS && n < sizeof(got); step++) {
+        ssize_t r;
+
+        pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+        poll(&pfd, 1, WAIT_STEP_MS);
+        r = recv(fd, got + n, sizeof(got) - n, 0);
+        if (r > 0)
+            n += (size_t)r;
+    }
+    CHECK(n == sizeof(down) && memcmp(got, down, sizeof(down)) == 0);
+    close(fd);
+}
+
+/* UDP datagrams of one flow written down the TUN in one burst: coalesced
+ * (GSO_UDP_L4) where the kernel took USO, and the socket gets each one. */
+static void test_udp_down(struct io_backend *io)
+{
+    int s = plain_socket("10.77.0.1", 0);
+    uint16_t port = socket_port(s);
+    struct io_linux_stats a, b;
+    char buf[2048], from[INET6_ADDRSTRLEN];
+    uint16_t fport;
+    bool ok = true;
+
+    reset_pool();
+    for (unsigned i = 0; i < 10; i++) {
+        uint8_t *d = pool[i]->data;
+        size_t plen = i < 9 ? 1200 : 500, len = 28 + plen;
+
+        memset(d, 0, 28);
+        d[0] = 0x45, d[2] = (uint8_t)(len >> 8), d[3] = (uint8_t)len, d[6] = 0x40, d[8] = 64, d[9] = 17;
+        inet_pton(AF_INET, "10.77.0.9", d + 12);
+        inet_pton(AF_INET, "10.77.0.1", d + 16);
+        csum_store(d + 10, csum_add(0, d, 20));
+        d[20] = 0x13, d[21] = 0x88;                                /* port 5000 */
+        d[22] = (uint8_t)(port >> 8), d[23] = (uint8_t)port;
+        d[24] = (uint8_t)((8 + plen) >> 8), d[25] = (uint8_t)(8 + plen);
+        memset(d + 28, 'A' + (int)i, plen);
+        csum_store(d + 26, csum_add(csum_pseudo(d + 12, d + 16, 4, IPPROTO_UDP, (uint32_t)(8 + plen)),
+                                    d + 20, 8 + plen));
+        pool[i]->len = (uint32_t)len;
+    }
+    stats(io, &a);
+    CHECK(io->ops->tun_tx_burst(io, 0, pool, 10) == 10);
+    stats(io, &b);
+    if (io_linux_coalescing(io) & TUN_GRO_UDP)
+        CHECK(b.tun_tx_gro_writes == a.tun_tx_gro_writes + 1);
+    for (unsigned i = 0; i < 10; i++) {
+        ssize_t r = recv_from(s, buf, sizeof(buf), from, &fport);
+
+        ok &= r == (i < 9 ? 1200 : 500) && buf[0] == 'A' + (int)i && fport == 5000;
+    }
+    CHECK(ok);
+    close(s);
+}
+
 /* ------------------------------------------------------------ refusals */
 
 static struct io_backend *create(const char *tmpl, char *name)
@@ -445,6 +539,8 @@ int main(void)
     test_udp_gro(io);
     test_tcp(io, 4);
     test_tcp(io, 6);
+    test_udp_down(io);
+    test_gro_refused(io);
     test_udp_gso(io);
     io->ops->destroy(io);
 

@@ -283,7 +283,8 @@ static void check_roundtrip(int family, size_t payload, uint16_t gso)
     struct vnet_hdr h, out;
     size_t len = make_super(family, IPPROTO_TCP, payload, gso, 0x18, 12, &h);
     size_t ip = family == 4 ? 20 : 40, hdr = ip + 32;
-    unsigned n = split(&h, len, MAX_SEGS), ng = tun_gro_plan(segs, n, g, next);
+    unsigned n = split(&h, len, MAX_SEGS);
+    unsigned ng = tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next);
     static uint8_t whole[70000];
     size_t at;
 
@@ -318,8 +319,67 @@ static void check_roundtrip(int family, size_t payload, uint16_t gso)
     }
 }
 
+/* UDP: split a USO super-packet, coalesce it back (GSO_UDP_L4), and undo
+ * restores the head byte for byte. */
+static void check_udp_roundtrip(int family)
+{
+    struct gro_group g[MAX_SEGS];
+    uint16_t next[MAX_SEGS];
+    struct vnet_hdr h, out;
+    size_t len = make_super(family, IPPROTO_UDP, 7000, 1300, 0, 0, &h);
+    size_t ip = family == 4 ? 20 : 40, hdr = ip + 8, at;
+    unsigned n = split(&h, len, MAX_SEGS);
+    static uint8_t whole[70000], head[2000];
+    uint32_t head_len;
+
+    CHECK(n == 6);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP, g, next) == n);         /* UDP not asked for */
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_UDP, g, next) == 1 && g[0].n == n);
+    head_len = segs[0]->len;
+    memcpy(head, segs[0]->data, head_len);
+    tun_gro_finish(segs, &g[0], &out);
+    CHECK(out.gso_type == VNET_GSO_UDP_L4 && out.flags == VNET_F_NEEDS_CSUM && out.gso_size == 1300 &&
+          out.hdr_len == hdr && out.csum_start == ip && out.csum_offset == 6);
+    memcpy(whole, segs[0]->data, segs[0]->len);
+    at = segs[0]->len;
+    for (unsigned i = next[0]; i != 0xffff; i = next[i]) {
+        memcpy(whole + at, segs[i]->data + hdr, segs[i]->len - hdr);
+        at += segs[i]->len - hdr;
+    }
+    CHECK(at == len && memcmp(whole + hdr, super + hdr, len - hdr) == 0);
+    CHECK(get16(whole + ip + 4) == len - ip);
+    csum_store(whole + ip + 6, csum_add(0, whole + ip, len - ip));
+    CHECK(ref_l4_ok(whole, len, ip, IPPROTO_UDP));
+    tun_gro_undo(segs, &g[0]);
+    CHECK(segs[0]->len == head_len && memcmp(segs[0]->data, head, head_len) == 0);
+}
+
+/* Undo after finish gives the TCP head back exactly (the fallback when the
+ * kernel refuses a super-packet). */
+static void check_tcp_undo(int family)
+{
+    struct gro_group g[MAX_SEGS];
+    uint16_t next[MAX_SEGS];
+    struct vnet_hdr h, out;
+    size_t len = make_super(family, IPPROTO_TCP, 5000, 1000, 0x18, 12, &h);
+    unsigned n = split(&h, len, MAX_SEGS);
+    static uint8_t head[2000];
+    uint32_t head_len = segs[0]->len;
+
+    memcpy(head, segs[0]->data, head_len);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP, g, next) == 1);
+    tun_gro_finish(segs, &g[0], &out);
+    CHECK(memcmp(segs[0]->data, head, head_len) != 0);
+    tun_gro_undo(segs, &g[0]);
+    CHECK(memcmp(segs[0]->data, head, head_len) == 0);
+}
+
 static void test_coalesce_roundtrip(void)
 {
+    check_udp_roundtrip(4);
+    check_udp_roundtrip(6);
+    check_tcp_undo(4);
+    check_tcp_undo(6);
     check_roundtrip(4, 20000, 1368);
     check_roundtrip(6, 9001, 1001);
     check_roundtrip(4, 1368 * 10, 1368);                    /* last segment full size */
@@ -369,54 +429,54 @@ static void test_coalesce_refusals(void)
     /* Out of order 0 1 3 2 4: 2 still follows 1, 4 follows 3. */
     n = flow_segments(4, 5000, 1000, 0x10);
     swap(2, 3);
-    CHECK(tun_gro_plan(segs, n, g, next) == 2 && g[0].n == 3 && g[1].n == 2);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 3 && g[1].n == 2);
     CHECK(next[0] == 1 && next[1] == 3 && next[3] == 0xffff && next[2] == 4);
 
     /* A corrupted member is not merged; it goes out alone, for the kernel
      * to drop, and the flow goes on after it. */
     n = flow_segments(4, 5000, 1000, 0x10);
     segs[2]->data[60] ^= 1;
-    CHECK(tun_gro_plan(segs, n, g, next) == 3 && g[0].n == 2 && g[1].n == 1 && g[2].n == 2);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 3 && g[0].n == 2 && g[1].n == 1 && g[2].n == 2);
     /* So is one whose IPv4 header checksum is wrong. */
     n = flow_segments(4, 4000, 1000, 0x10);
     segs[3]->data[8] = 63;
-    CHECK(tun_gro_plan(segs, n, g, next) == 2 && g[0].n == 3);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 3);
 
     /* A short segment closes the group. */
     n = flow_segments(6, 2500, 1000, 0x10);
-    CHECK(n == 3 && tun_gro_plan(segs, n, g, next) == 1 && g[0].closed);
+    CHECK(n == 3 && tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 1 && g[0].closed);
 
     /* Another ack is another flow; so is another TTL. */
     n = flow_segments(4, 4000, 1000, 0x10);
     segs[1]->data[20 + 11] ^= 1;
     fix_csums(segs[1]);
-    CHECK(tun_gro_plan(segs, n, g, next) == 3 && g[2].n == 2);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 3 && g[2].n == 2);
     n = flow_segments(4, 4000, 1000, 0x10);
     segs[3]->data[8] = 63;
     fix_csums(segs[3]);
-    CHECK(tun_gro_plan(segs, n, g, next) == 2 && g[0].n == 3 && g[1].n == 1);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 3 && g[1].n == 1);
 
     /* PSH in the middle ends its group; FIN never merges. */
     n = flow_segments(4, 4000, 1000, 0x10);
     segs[1]->data[33] = 0x18;
     fix_csums(segs[1]);
-    CHECK(tun_gro_plan(segs, n, g, next) == 2 && g[0].n == 2 && g[1].n == 2);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 2 && g[1].n == 2);
     tun_gro_finish(segs, &g[0], &out);
     CHECK(out.gso_type == VNET_GSO_TCPV4 && (segs[0]->data[33] & 0x08));
     n = flow_segments(4, 4000, 1000, 0x11);           /* the split leaves FIN on the last */
-    CHECK(tun_gro_plan(segs, n, g, next) == 2 && g[0].n == 3 && g[1].n == 1);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 3 && g[1].n == 1);
 
     /* Not TCP, a fragment: one group each, written as is. */
     n = flow_segments(4, 3000, 1000, 0x10);
     segs[0]->data[9] = IPPROTO_UDP;
     segs[1]->data[6] |= 0x20;                          /* MF */
-    CHECK(tun_gro_plan(segs, n, g, next) == 3);
+    CHECK(tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 3);
     tun_gro_finish(segs, &g[0], &out);
     CHECK(out.gso_type == VNET_GSO_NONE && out.flags == 0);
 
     /* At most TUN_GRO_MAX_SEGS a group. */
     n = flow_segments(4, 100 * 200, 200, 0x10);
-    CHECK(n == 100 && tun_gro_plan(segs, n, g, next) == 2 && g[0].n == TUN_GRO_MAX_SEGS);
+    CHECK(n == 100 && tun_gro_plan(segs, n, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == TUN_GRO_MAX_SEGS);
 
     /* Two flows interleaved a0 b0 a1 b1 ...: two groups, each in order. */
     n = flow_segments(4, 4000, 1000, 0x10);
@@ -428,7 +488,7 @@ static void test_coalesce_refusals(void)
     }
     for (unsigned i = 0; i < 4; i++)
         order[2 * i] = segs[i], order[2 * i + 1] = segs[4 + i];
-    CHECK(tun_gro_plan(order, 8, g, next) == 2 && g[0].n == 4 && g[1].n == 4);
+    CHECK(tun_gro_plan(order, 8, TUN_GRO_TCP | TUN_GRO_UDP, g, next) == 2 && g[0].n == 4 && g[1].n == 4);
     CHECK(next[0] == 2 && next[2] == 4 && next[4] == 6 && next[1] == 3);
 }
 
