@@ -93,9 +93,8 @@ static void encapsulate_run(struct batch *b, struct device_peer *p, unsigned i, 
             break;                 /* counter exhausted: the slow path rekeys */
         in->data = hdr;
         in->len = (uint32_t)len;
-        if (!batch_take_rx(b, k)) {
+        if (!batch_take_rx(b, k))
             continue;              /* no spare buffer: this one is lost (counted) */
-        }
         job->pkts[job->n++] = in;
         bytes += (size_t)len;
     }
@@ -107,7 +106,7 @@ static void encapsulate_run(struct batch *b, struct device_peer *p, unsigned i, 
         /* No job to be had: sealing these here would put them on the
          * wire ahead of the jobs in flight. Dropped, counted (the input
          * gate in the loop keeps this rare). */
-        STAT_ADD(b->st, no_buffer, j - i - 1);
+        STAT_ADD(b->st, no_buffer, j - i - 1);   /* crypt_job_get counted one */
         k = j;
     }
     for (; k < j; k++)
@@ -183,7 +182,7 @@ static void decapsulate_run(struct batch *b, struct device_peer *p, unsigned i, 
     if (job)
         crypt_job_submit(b, job);
     else
-        STAT_ADD(b->st, no_buffer, j - i - 1);
+        STAT_ADD(b->st, no_buffer, j - i - 1);   /* crypt_job_get counted one */
 }
 
 /* Type and length; for data, the peer by receiver index. Drops counted. */

@@ -30,9 +30,9 @@ export WB_ARM64_PREFIX=${WB_ARM64_PREFIX:-$ROOT/.deps/arm64}
 TIMEOUT=${WB_TEST_TIMEOUT:-600}
 JOBS=${WB_JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Fast tests that need root, TUN and rtnetlink (see above).
-NATIVE_ONLY='^(test_device_api|test_io_linux)$'
+NATIVE_ONLY='^(test_device_api|test_io_linux|test_io_offload)$'
 # Debian's arm64 packages behind the top-level pkg_check_modules calls
-# (hwloc: looked up there, linked by nothing yet).
+# (hwloc: sched/ links it into libwirebolt).
 ARM64_DEBS=(libsodium23 libsodium-dev liburcu8 liburcu-dev libmnl0 libmnl-dev
             libhwloc15 libhwloc-dev)
 
