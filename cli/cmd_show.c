@@ -12,7 +12,15 @@
  *    "fwmark":0,"peers":[{"public_key":"...","has_preshared_key":false,
  *    "endpoint":"192.0.2.1:51820"|null,"allowed_ips":["10.0.0.0/8"],
  *    "latest_handshake":1700000000 (unix seconds, 0 = never),
- *    "rx_bytes":0,"tx_bytes":0,"persistent_keepalive":0}]}
+ *    "rx_bytes":0,"tx_bytes":0,"persistent_keepalive":0}],
+ *    "datapath":{...}}
+ * "datapath" is there for a wirebolt daemon only (the wirebolt-stats
+ * operation, uapi.h; other implementations do not know it and the key is
+ * left out): {"workers":2,"under_load":false,"pool_bytes":N,"pkt_room":N,
+ * "offloads":["tso",...]|null,"totals":{<every WORKER_STATS counter>},
+ * "per_worker":[{...},...],"handshake":{...},
+ * "io":{<every UAPI_IO_LINUX_STATS counter>}|null}. The text form gets one
+ * line from it, "  datapath: 2 workers, offloads ..., drops: ...".
  * Private and preshared keys are never printed in either form.
  */
 #include <errno.h>
@@ -148,7 +156,52 @@ static void print_peer_text(const struct config_peer *p, time_t now)
     }
 }
 
-static int print_text(const char *ifname, const struct config *c)
+/* "  datapath: 2 workers, offloads tso,uso, drops: no_route 3, no_buffer 1" */
+static void print_datapath_text(const struct uapi_stats *st)
+{
+    struct worker_stats t;
+
+    uapi_stats_total(st, &t);
+    const struct { const char *name; uint64_t n; } drops[] = {
+#define DROP(src, name) { #name, (src).name }
+        DROP(t, no_route), DROP(t, no_endpoint), DROP(t, malformed), DROP(t, unknown_index),
+        DROP(t, unknown_peer), DROP(t, bad_mac1), DROP(t, ratelimited), DROP(t, hq_full),
+        DROP(t, source_not_allowed), DROP(t, tx_failed), DROP(t, no_buffer), DROP(t, dead_peer),
+        DROP(st->io, tun_tx_dropped), DROP(st->io, udp_tx_dropped),
+        DROP(st->io, tun_rx_malformed), DROP(st->io, rx_too_big),
+#undef DROP
+    };
+    bool any = false;
+
+    printf("  datapath: %u worker%s", st->workers, st->workers == 1 ? "" : "s");
+    if (st->has_io) {
+        bool first = true;
+
+        printf(", offloads ");
+        for (unsigned i = 0; i < 32; i++) {
+            const char *name = uapi_offload_name(i);
+
+            if ((st->offloads & (1u << i)) && name) {
+                printf("%s%s", first ? "" : ",", name);
+                first = false;
+            }
+        }
+        if (first)
+            printf("none");
+    }
+    if (st->under_load)
+        printf(", under load");
+    printf(", drops: ");
+    for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+        if (!drops[i].n)
+            continue;
+        printf("%s%s %llu", any ? ", " : "", drops[i].name, (unsigned long long)drops[i].n);
+        any = true;
+    }
+    printf("%s\n", any ? "" : "none");
+}
+
+static int print_text(const char *ifname, const struct config *c, const struct uapi_stats *st)
 {
     const struct config_peer **order = calloc(c->n_peers ? c->n_peers : 1, sizeof(*order));
     uint8_t pub[WB_KEY_LEN];
@@ -166,6 +219,8 @@ static int print_text(const char *ifname, const struct config *c)
         printf("  listening port: %u\n", c->listen_port);
     if (c->has_fwmark && c->fwmark)
         printf("  fwmark: 0x%x\n", c->fwmark);
+    if (st)
+        print_datapath_text(st);
     for (size_t i = 0; i < c->n_peers; i++)
         order[i] = &c->peers[i];
     qsort(order, c->n_peers, sizeof(*order), peer_cmp);
@@ -216,7 +271,70 @@ static void print_peer_json(const struct config_peer *p)
            (unsigned long long)p->tx_bytes, p->persistent_keepalive);
 }
 
-static int print_json(const char *ifname, const struct config *c)
+static void print_worker_json(const struct worker_stats *w)
+{
+    const char *sep = "";
+
+    putchar('{');
+#define WORKER_JSON(name)                                                        \
+    printf("%s\"" #name "\":%llu", sep, (unsigned long long)w->name);             \
+    sep = ",";
+    WORKER_STATS(WORKER_JSON)
+#undef WORKER_JSON
+    putchar('}');
+}
+
+static void print_datapath_json(const struct uapi_stats *st)
+{
+    struct worker_stats total;
+    const char *sep = "";
+
+    printf(",\"datapath\":{\"workers\":%u,\"under_load\":%s,\"pool_bytes\":%llu,"
+           "\"pkt_room\":%llu,\"offloads\":",
+           st->workers, st->under_load ? "true" : "false", (unsigned long long)st->pool_bytes,
+           (unsigned long long)st->pkt_room);
+    if (st->has_io) {
+        putchar('[');
+        for (unsigned i = 0; i < 32; i++) {
+            const char *name = uapi_offload_name(i);
+
+            if ((st->offloads & (1u << i)) && name) {
+                printf("%s\"%s\"", sep, name);
+                sep = ",";
+            }
+        }
+        putchar(']');
+    } else {
+        printf("null");
+    }
+    uapi_stats_total(st, &total);
+    printf(",\"totals\":");
+    print_worker_json(&total);
+    printf(",\"per_worker\":[");
+    for (unsigned i = 0; i < st->workers && i < UAPI_STATS_MAX_WORKERS; i++) {
+        if (i)
+            putchar(',');
+        print_worker_json(&st->per_worker[i]);
+    }
+    printf("],\"handshake\":");
+    print_worker_json(&st->handshake);
+    printf(",\"io\":");
+    if (st->has_io) {
+        sep = "";
+        putchar('{');
+#define IO_JSON(name)                                                            \
+    printf("%s\"" #name "\":%llu", sep, (unsigned long long)st->io.name);         \
+    sep = ",";
+        UAPI_IO_LINUX_STATS(IO_JSON)
+#undef IO_JSON
+        putchar('}');
+    } else {
+        printf("null");
+    }
+    putchar('}');
+}
+
+static int print_json(const char *ifname, const struct config *c, const struct uapi_stats *st)
 {
     uint8_t pub[WB_KEY_LEN];
     char b64[WB_KEY_B64_LEN + 1];
@@ -237,7 +355,10 @@ static int print_json(const char *ifname, const struct config *c)
             putchar(',');
         print_peer_json(&c->peers[i]);
     }
-    printf("]}\n");
+    putchar(']');
+    if (st)
+        print_datapath_json(st);
+    printf("}\n");
     return 0;
 }
 
@@ -246,6 +367,7 @@ static int print_json(const char *ifname, const struct config *c)
 /* listing: a socket nobody answers on is skipped, as wg does. */
 static int show_one(const char *ifname, bool json, bool first, bool listing)
 {
+    struct uapi_stats *st;
     struct config c;
     int ret;
 
@@ -257,9 +379,18 @@ static int show_one(const char *ifname, bool json, bool first, bool listing)
         fprintf(stderr, "wirebolt: Unable to access interface %s: %s\n", ifname, strerror(-ret));
         return ret;
     }
+    /* The datapath's counters: a wirebolt daemon's extra; anything that
+     * goes wrong there (another implementation, an older wirebolt) only
+     * leaves them out. */
+    st = malloc(sizeof(*st));
+    if (st && uapi_get_stats_fetch(NULL, ifname, st) != 0) {
+        free(st);
+        st = NULL;
+    }
     if (!json && !first)
         putchar('\n');
-    ret = json ? print_json(ifname, &c) : print_text(ifname, &c);
+    ret = json ? print_json(ifname, &c, st) : print_text(ifname, &c, st);
+    free(st);
     config_free(&c);
     return ret;
 }

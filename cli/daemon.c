@@ -22,6 +22,7 @@
 
 #include "cli/daemon.h"
 #include "cli/log.h"
+#include "datapath/device_impl.h"     /* device_get_worker_stats */
 #include "datapath/io_linux.h"
 #include "sched/workers.h"
 #include "datapath/netlink.h"
@@ -246,9 +247,32 @@ static int uapi_set(void *ctx, const struct config *change)
     return device_set_config(ctx, change);
 }
 
+/* wirebolt-stats: the datapath's counters, per thread, and the backend's. */
+static int uapi_stats(void *ctx, struct uapi_stats *out)
+{
+    struct device *dev = ctx;
+    struct io_backend *io = device_io(dev);
+    struct device_stats ds;
+
+    device_get_stats(dev, &ds);
+    out->workers = ds.workers < UAPI_STATS_MAX_WORKERS ? ds.workers : UAPI_STATS_MAX_WORKERS;
+    out->under_load = ds.under_load;
+    out->pool_bytes = ds.pool_bytes;
+    out->pkt_room = ds.pkt_room;
+    for (unsigned i = 0; i < out->workers; i++)
+        device_get_worker_stats(dev, i, &out->per_worker[i]);
+    device_get_worker_stats(dev, ds.workers, &out->handshake);
+    if (io && io->ops && io->ops->name && strcmp(io->ops->name, "linux") == 0) {
+        out->has_io = true;
+        out->offloads = io_linux_offloads(io);
+        io_linux_stats(io, &out->io);
+    }
+    return 0;
+}
+
 int daemon_iface_serve(struct daemon_iface *d)
 {
-    static const struct uapi_ops ops = { .get = uapi_get, .set = uapi_set };
+    static const struct uapi_ops ops = { .get = uapi_get, .set = uapi_set, .stats = uapi_stats };
     int ret = 0;
 
     d->uapi = uapi_server_create(d->ifname, &ops, d->dev, &ret);

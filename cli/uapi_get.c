@@ -2,7 +2,8 @@
 /*
  * uapi_get.c - UAPI get from the client side: list the sockets, fetch a
  * reply, parse it (uapi_get.h). Keys and order follow wireguard-go's
- * device/uapi.go; the server is ours or any other implementation.
+ * device/uapi.go; the server is ours or any other implementation. The
+ * stats reply is parsed by the codec beside the server (uapi.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -277,25 +278,60 @@ static int read_reply(int fd, char **buf, size_t *len)
     return 0;
 }
 
-int uapi_get_fetch(const char *dir, const char *ifname, struct config *out)
+/* Send req on a new connection to dir/<ifname>.sock and read one reply
+ * (*reply malloc'd, also when empty). */
+static int request(const char *dir, const char *ifname, const char *req, char **reply,
+                   size_t *len)
 {
-    static const char req[] = "get=1\n\n";
-    char *reply = NULL;
-    size_t len = 0;
+    size_t n = strlen(req);
     int fd = connect_socket(dir, ifname);
     int ret;
 
+    *reply = NULL;
+    *len = 0;
     if (fd < 0)
         return fd;
-    ret = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1) ? 0 : -EIO;
+    ret = send(fd, req, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -EIO;
     if (ret == 0)
-        ret = read_reply(fd, &reply, &len);
+        ret = read_reply(fd, reply, len);
     close(fd);
-    if (ret == 0)
-        ret = uapi_get_parse(reply, len, out);
+    return ret;
+}
+
+static void reply_free(char *reply, size_t len)
+{
     if (reply) {
         sodium_memzero(reply, len);
         free(reply);
     }
+}
+
+int uapi_get_fetch(const char *dir, const char *ifname, struct config *out)
+{
+    char *reply;
+    size_t len;
+    int ret = request(dir, ifname, "get=1\n\n", &reply, &len);
+
+    if (ret == 0)
+        ret = uapi_get_parse(reply, len, out);
+    reply_free(reply, len);
+    return ret;
+}
+
+int uapi_get_stats_fetch(const char *dir, const char *ifname, struct uapi_stats *out)
+{
+    char *reply;
+    size_t len;
+    int ret = request(dir, ifname, UAPI_OP_STATS "\n\n", &reply, &len);
+
+    memset(out, 0, sizeof(*out));
+    if (ret == 0 && len == 0)
+        ret = -EOPNOTSUPP;      /* closed without a word: wireguard-go */
+    if (ret == 0) {
+        ret = uapi_parse_stats(reply, len, out);
+        if (ret == -EINVAL)     /* errno=-22: an unknown operation there */
+            ret = -EOPNOTSUPP;
+    }
+    reply_free(reply, len);
     return ret;
 }

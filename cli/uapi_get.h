@@ -2,7 +2,8 @@
 /*
  * uapi_get.h - the client side of UAPI "get": find the interfaces served
  * under /var/run/wireguard, ask one for its state, and parse the answer
- * into the shared config model (proto/config.h) with per-peer statistics.
+ * into the shared config model (proto/config.h) with per-peer statistics,
+ * and ask a wirebolt daemon for its datapath counters (wirebolt-stats).
  * Used by `wirebolt show`. Any thread; no shared state.
  */
 #ifndef WB_CLI_UAPI_GET_H
@@ -10,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "datapath/uapi.h"
 #include "proto/config.h"
 
 /* Names of the interfaces with a socket in dir (NULL: UAPI_RUN_DIR),
@@ -29,5 +31,11 @@ int uapi_get_parse(const char *text, size_t len, struct config *out);
  * or -errno (-ENOENT when there is no such socket, -ECONNREFUSED for a
  * stale one). */
 int uapi_get_fetch(const char *dir, const char *ifname, struct config *out);
+
+/* Connect to dir/<ifname>.sock, send "wirebolt-stats=1", parse the reply
+ * (uapi_parse_stats). Returns 0, -EOPNOTSUPP when the server does not know
+ * the operation (wireguard-go closes without a reply; a server without a
+ * stats callback answers errno=-22), or -errno as uapi_get_fetch. */
+int uapi_get_stats_fetch(const char *dir, const char *ifname, struct uapi_stats *out);
 
 #endif

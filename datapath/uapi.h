@@ -23,12 +23,25 @@
  *     in the middle of a request, or does not read its reply, for
  *     UAPI_IO_TIMEOUT_MS is closed (between requests it may idle).
  * Peers in a get reply come in the order the device gives them.
+ *
+ * One operation of our own, which wg(8) never sends:
+ *   "wirebolt-stats=1\n\n"       -> stats body + "errno=0\n\n"
+ * the datapath's counters (uapi_format_stats below). A server whose
+ * uapi_ops has no stats callback treats it as an unknown operation
+ * (errno=-22, closed); wireguard-go closes the connection without a
+ * reply; clients take either as "not supported".
  */
 #ifndef WB_DATAPATH_UAPI_H
 #define WB_DATAPATH_UAPI_H
 
 #include <stddef.h>
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath/device.h"
+#include "datapath/io_linux.h"
+#include "datapath/worker.h"
 #include "proto/config.h"
 
 /* Where wg(8) looks for userspace interfaces. */
@@ -79,6 +92,60 @@ char *uapi_format_get(const struct config *c);
 /* Wipe and free a string from uapi_format_get (NULL is fine). */
 void uapi_text_free(char *s);
 
+/* ----------------------------------------------------------------- stats */
+
+/* The request line of the stats operation (followed by a blank line). */
+#define UAPI_OP_STATS "wirebolt-stats=1"
+#define UAPI_STATS_MAX_WORKERS DEVICE_MAX_WORKERS
+
+/* Every counter of struct io_linux_stats, by name (io_linux.h has no list
+ * of its own): uapi_server.c checks that the list covers the struct. */
+#define UAPI_IO_LINUX_STATS(X)                                                             \
+    X(tun_tx_dropped) X(udp_tx_dropped) X(udp_tx_source_cleared) X(tun_rx_malformed)       \
+    X(tun_rx_super) X(tun_rx_segments) X(tun_tx_gro_writes) X(tun_tx_gro_segments)         \
+    X(udp_tx_gso_sends) X(udp_tx_gso_segments) X(udp_gso_disabled)                         \
+    X(udp_rx_gro_datagrams) X(udp_rx_gro_segments) X(rx_too_big) X(tun_tx_gro_disabled)
+
+/* The names of the enum io_linux_offload bits, as shown to users. */
+#define UAPI_IO_OFFLOADS(X)                                                                \
+    X(IO_OFFLOAD_TUN_VNET, "vnet") X(IO_OFFLOAD_TUN_CSUM, "csum")                          \
+    X(IO_OFFLOAD_TUN_TSO, "tso") X(IO_OFFLOAD_TUN_USO, "uso")                              \
+    X(IO_OFFLOAD_UDP_GSO, "udp-gso") X(IO_OFFLOAD_UDP_GRO, "udp-gro")
+
+/* What the stats operation carries: the device's counters per thread (the
+ * names of WORKER_STATS, worker.h), its pools and its I/O backend's. */
+struct uapi_stats {
+    unsigned workers;                 /* data workers: per_worker[0..workers-1] */
+    bool under_load;
+    uint64_t pool_bytes;              /* memory the packet and job pools hold */
+    uint64_t pkt_room;                /* largest packet a buffer takes */
+    struct worker_stats per_worker[UAPI_STATS_MAX_WORKERS];
+    struct worker_stats handshake;    /* the handshake thread's (and control's) */
+    bool has_io;                      /* the backend is io_linux: offloads, io */
+    unsigned offloads;                /* mask of enum io_linux_offload */
+    struct io_linux_stats io;
+};
+
+/* The body of a stats reply (without the final "errno=0\n\n"), one
+ * key=value line each, sections like a get's peers:
+ *   workers=N, under_load=true|false, pool_bytes=, pkt_room=,
+ *   offloads=tso,uso,... (has_io only; names of UAPI_IO_OFFLOADS, comma
+ *   separated, empty for none), then per worker "worker=<i>" and every
+ *   WORKER_STATS name, "worker=handshake" and the same, and (has_io)
+ *   "io=linux" and every UAPI_IO_LINUX_STATS name.
+ * Returns a malloc'd string (free()), NULL on ENOMEM. */
+char *uapi_format_stats(const struct uapi_stats *s);
+/* Parse a stats reply (up to and optionally including its blank line)
+ * into *out (zeroed first). Unknown keys and offload names are skipped
+ * (a newer server may add some). Returns 0, the reply's errno=N when N is
+ * not 0, or -EPROTO for a reply that makes no sense (also one without an
+ * errno line, or more workers than UAPI_STATS_MAX_WORKERS). */
+int uapi_parse_stats(const char *text, size_t len, struct uapi_stats *out);
+/* The counters of every thread (workers and handshake) summed. */
+void uapi_stats_total(const struct uapi_stats *s, struct worker_stats *sum);
+/* The name of offload bit i (1u << i), or NULL for a bit we do not know. */
+const char *uapi_offload_name(unsigned i);
+
 /* ---------------------------------------------------------------- server */
 
 /* The device side. Called from server threads, never two at once (the
@@ -89,11 +156,14 @@ void uapi_text_free(char *s);
  *        as errno=N). The server frees the change afterwards.
  *   log: optional (NULL = quiet): one line saying why a request was
  *        refused ("set: line 3: bogus: unknown device key"); never holds a
- *        secret. */
+ *        secret.
+ *   stats: optional (NULL = the stats operation is unknown here): fill
+ *        *out (zeroed by the server); 0 or -errno. */
 struct uapi_ops {
     int (*get)(void *ctx, struct config *out);
     int (*set)(void *ctx, const struct config *change);
     void (*log)(void *ctx, const char *msg);
+    int (*stats)(void *ctx, struct uapi_stats *out);
 };
 
 struct uapi_server;

@@ -2,17 +2,21 @@
 /*
  * uapi_server.c - the UAPI socket server: binds <rundir>/<ifname>.sock
  * (0600), runs an accept thread and one thread per connection, frames
- * "get=1" / "set=1" requests, calls the device through struct uapi_ops one
- * call at a time and writes "errno=N" replies. The text codec is uapi.c.
+ * "get=1" / "set=1" / "wirebolt-stats=1" requests, calls the device
+ * through struct uapi_ops one call at a time and writes "errno=N" replies.
+ * The configuration codec is uapi.c; the stats codec (both directions, so
+ * the server and `wirebolt show` share it) is at the end of this file.
  */
 #include "datapath/uapi.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,8 @@
 
 #define OP_GET "get=1\n"
 #define OP_SET "set=1\n"
-#define OP_LEN 6
+#define OP_STATS UAPI_OP_STATS "\n"
+#define OP_LEN 6                      /* OP_GET and OP_SET */
 #define IFNAME_MAX 15                 /* IFNAMSIZ - 1 */
 #define LISTEN_BACKLOG 16
 
@@ -57,7 +62,7 @@ struct conn {
     size_t scanned;                   /* set body searched for "\n\n" up to here */
 };
 
-enum request_kind { REQUEST_GET, REQUEST_SET, REQUEST_BAD };
+enum request_kind { REQUEST_GET, REQUEST_SET, REQUEST_STATS, REQUEST_BAD };
 
 struct request {
     enum request_kind kind;
@@ -186,13 +191,26 @@ static void conn_consume(struct conn *cn, size_t used)
  * input is needed (or, at end of stream, when nothing usable is left). */
 static int find_request(struct conn *cn, struct request *rq)
 {
+    static const size_t stats_len = sizeof(OP_STATS) - 1;
     size_t have = cn->len < OP_LEN ? cn->len : OP_LEN;
     bool get = have && memcmp(cn->buf, OP_GET, have) == 0;
     bool set = have && memcmp(cn->buf, OP_SET, have) == 0;
+    /* Our own operation, only where the device has the callback: without
+     * it the request is an unknown operation, as it always was. */
+    size_t have_stats = cn->len < stats_len ? cn->len : stats_len;
+    bool stats = cn->srv->ops.stats && have_stats && memcmp(cn->buf, OP_STATS, have_stats) == 0;
 
     memset(rq, 0, sizeof(*rq));
     if (cn->len == 0)
         return 0;
+    if (stats) {
+        /* Like get: the op line, then an empty line. */
+        if (cn->len < stats_len + 1)
+            return 0;
+        rq->kind = cn->buf[stats_len] == '\n' ? REQUEST_STATS : REQUEST_BAD;
+        rq->used = stats_len + 1;
+        return 1;
+    }
     if (!get && !set) {
         rq->kind = REQUEST_BAD;
         return 1;
@@ -250,6 +268,30 @@ static int serve_get(struct conn *cn)
         r = reply_errno(cn, 0);
     uapi_text_free(text);
     return r;
+}
+
+static int serve_stats(struct conn *cn)
+{
+    struct uapi_server *srv = cn->srv;
+    struct uapi_stats *st = calloc(1, sizeof(*st));
+    char *text = NULL;
+    int r = st ? 0 : -ENOMEM;
+
+    if (r == 0) {
+        pthread_mutex_lock(&srv->ops_lock);
+        r = srv->ops.stats(srv->ctx, st);
+        pthread_mutex_unlock(&srv->ops_lock);
+        if (r > 0)
+            r = -EIO;
+    }
+    if (r == 0 && !(text = uapi_format_stats(st)))
+        r = -ENOMEM;
+    free(st);
+    if (r)
+        return reply_errno(cn, r);
+    r = conn_send(cn, text, strlen(text));
+    free(text);
+    return r ? r : reply_errno(cn, 0);
 }
 
 static void server_log(struct uapi_server *srv, const char *fmt, ...)
@@ -312,7 +354,9 @@ static void conn_serve(struct conn *cn)
             reply_errno(cn, -EINVAL);
             return;
         }
-        int r = rq.kind == REQUEST_GET ? serve_get(cn) : serve_set(cn, &rq);
+        int r = rq.kind == REQUEST_GET     ? serve_get(cn)
+                : rq.kind == REQUEST_STATS ? serve_stats(cn)
+                                           : serve_set(cn, &rq);
         if (r)
             return;
         conn_consume(cn, rq.used);
@@ -609,4 +653,268 @@ void uapi_server_destroy(struct uapi_server *srv)
     pthread_mutex_destroy(&srv->ops_lock);
     close(srv->wake_fd);
     free(srv);
+}
+
+/* ----------------------------------------------------------- stats codec */
+
+struct stat_field {
+    const char *name;
+    size_t off;
+};
+
+static const struct stat_field worker_fields[] = {
+#define WORKER_FIELD(name) { #name, offsetof(struct worker_stats, name) },
+    WORKER_STATS(WORKER_FIELD)
+#undef WORKER_FIELD
+};
+
+#define N_FIELDS(v) (sizeof(v) / sizeof((v)[0]))
+
+static const struct stat_field io_fields[] = {
+#define IO_FIELD(name) { #name, offsetof(struct io_linux_stats, name) },
+    UAPI_IO_LINUX_STATS(IO_FIELD)
+#undef IO_FIELD
+};
+
+/* A field added to io_linux.h must be named in UAPI_IO_LINUX_STATS. */
+_Static_assert(N_FIELDS(io_fields) * sizeof(uint64_t) == sizeof(struct io_linux_stats),
+               "UAPI_IO_LINUX_STATS does not list every field of struct io_linux_stats");
+_Static_assert(N_FIELDS(worker_fields) * sizeof(uint64_t) == sizeof(struct worker_stats),
+               "struct worker_stats has a field outside WORKER_STATS");
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} offload_names[] = {
+#define OFFLOAD_NAME(bit, name) { bit, name },
+    UAPI_IO_OFFLOADS(OFFLOAD_NAME)
+#undef OFFLOAD_NAME
+};
+
+const char *uapi_offload_name(unsigned i)
+{
+    for (size_t k = 0; i < 32 && k < N_FIELDS(offload_names); k++)
+        if (offload_names[k].bit == 1u << i)
+            return offload_names[k].name;
+    return NULL;
+}
+
+static uint64_t *field_at(void *base, const struct stat_field *f)
+{
+    return (uint64_t *)((char *)base + f->off);
+}
+
+static void format_fields(FILE *f, const void *base, const struct stat_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s=%" PRIu64 "\n", fields[i].name, *field_at((void *)base, &fields[i]));
+}
+
+char *uapi_format_stats(const struct uapi_stats *s)
+{
+    unsigned workers = s->workers < UAPI_STATS_MAX_WORKERS ? s->workers : UAPI_STATS_MAX_WORKERS;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (!f)
+        return NULL;
+    fprintf(f, "workers=%u\nunder_load=%s\npool_bytes=%" PRIu64 "\npkt_room=%" PRIu64 "\n",
+            workers, s->under_load ? "true" : "false", s->pool_bytes, s->pkt_room);
+    if (s->has_io) {
+        bool first = true;
+
+        fputs("offloads=", f);
+        for (unsigned i = 0; i < 32; i++) {
+            const char *name = uapi_offload_name(i);
+
+            if (!(s->offloads & (1u << i)) || !name)
+                continue;
+            fprintf(f, "%s%s", first ? "" : ",", name);
+            first = false;
+        }
+        fputc('\n', f);
+    }
+    for (unsigned w = 0; w < workers; w++) {
+        fprintf(f, "worker=%u\n", w);
+        format_fields(f, &s->per_worker[w], worker_fields,
+                      N_FIELDS(worker_fields));
+    }
+    fputs("worker=handshake\n", f);
+    format_fields(f, &s->handshake, worker_fields, N_FIELDS(worker_fields));
+    if (s->has_io) {
+        fputs("io=linux\n", f);
+        format_fields(f, &s->io, io_fields, N_FIELDS(io_fields));
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static bool stats_u64(const char *s, uint64_t *out)
+{
+    unsigned long long v;
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* key=val into the counter of that name in base; unknown names are fine. */
+static bool set_field(void *base, const struct stat_field *fields, size_t n, const char *key,
+                      const char *val)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, key) == 0)
+            return stats_u64(val, field_at(base, &fields[i]));
+    return true;
+}
+
+static unsigned parse_offloads(const char *val)
+{
+    unsigned mask = 0;
+
+    while (*val) {
+        size_t n = strcspn(val, ",");
+
+        for (size_t k = 0; k < N_FIELDS(offload_names); k++)
+            if (strlen(offload_names[k].name) == n && memcmp(offload_names[k].name, val, n) == 0)
+                mask |= offload_names[k].bit;
+        val += n;
+        if (*val == ',')
+            val++;
+    }
+    return mask;
+}
+
+enum stats_section { SEC_DEVICE, SEC_WORKER, SEC_IO, SEC_SKIP };
+
+struct stats_parse {
+    struct uapi_stats *out;
+    enum stats_section sec;
+    struct worker_stats *w;        /* SEC_WORKER: which */
+    bool workers_seen;
+};
+
+/* One line, NUL-terminated. Returns 0, 1 for the errno line (*err set),
+ * or -EPROTO. */
+static int stats_line(struct stats_parse *p, char *line, int *err)
+{
+    struct uapi_stats *s = p->out;
+    char *eq = strchr(line, '=');
+    const char *key = line, *val;
+    uint64_t v;
+
+    if (!eq)
+        return -EPROTO;
+    *eq = '\0';
+    val = eq + 1;
+    if (strcmp(key, "errno") == 0) {
+        long e;
+        char *end;
+
+        errno = 0;
+        e = strtol(val, &end, 10);
+        if (errno || end == val || *end || e < INT32_MIN || e > INT32_MAX)
+            return -EPROTO;
+        *err = (int)(e < 0 ? e : -e);
+        return 1;
+    }
+    if (strcmp(key, "worker") == 0) {
+        if (strcmp(val, "handshake") == 0) {
+            p->w = &s->handshake;
+        } else {
+            if (!p->workers_seen || !stats_u64(val, &v) || v >= s->workers)
+                return -EPROTO;
+            p->w = &s->per_worker[v];
+        }
+        p->sec = SEC_WORKER;
+        return 0;
+    }
+    if (strcmp(key, "io") == 0) {
+        /* Only the Linux backend's counters are known here. */
+        p->sec = strcmp(val, "linux") == 0 ? SEC_IO : SEC_SKIP;
+        s->has_io |= p->sec == SEC_IO;
+        return 0;
+    }
+    switch (p->sec) {
+    case SEC_WORKER:
+        return set_field(p->w, worker_fields, N_FIELDS(worker_fields),
+                         key, val) ? 0 : -EPROTO;
+    case SEC_IO:
+        return set_field(&s->io, io_fields, N_FIELDS(io_fields), key, val)
+                   ? 0 : -EPROTO;
+    case SEC_SKIP:
+        return 0;
+    case SEC_DEVICE:
+        break;
+    }
+    if (strcmp(key, "workers") == 0) {
+        if (!stats_u64(val, &v) || v > UAPI_STATS_MAX_WORKERS)
+            return -EPROTO;
+        s->workers = (unsigned)v;
+        p->workers_seen = true;
+    } else if (strcmp(key, "under_load") == 0) {
+        if (strcmp(val, "true") && strcmp(val, "false"))
+            return -EPROTO;
+        s->under_load = val[0] == 't';
+    } else if (strcmp(key, "pool_bytes") == 0) {
+        return stats_u64(val, &s->pool_bytes) ? 0 : -EPROTO;
+    } else if (strcmp(key, "pkt_room") == 0) {
+        return stats_u64(val, &s->pkt_room) ? 0 : -EPROTO;
+    } else if (strcmp(key, "offloads") == 0) {
+        s->has_io = true;
+        s->offloads = parse_offloads(val);
+    }
+    return 0;
+}
+
+int uapi_parse_stats(const char *text, size_t len, struct uapi_stats *out)
+{
+    struct stats_parse p = { .out = out, .sec = SEC_DEVICE };
+    char *copy = malloc(len + 1), *line, *next;
+    int err = 0, ret = -EPROTO;
+
+    memset(out, 0, sizeof(*out));
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    for (line = copy; line && *line && *line != '\n'; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        ret = stats_line(&p, line, &err);
+        if (ret != 0)
+            break;
+    }
+    free(copy);
+    if (ret == 1)                /* the errno line ends the reply */
+        ret = err;
+    else if (ret == 0)
+        ret = -EPROTO;           /* no errno line */
+    if (ret != 0)
+        memset(out, 0, sizeof(*out));
+    return ret;
+}
+
+void uapi_stats_total(const struct uapi_stats *s, struct worker_stats *sum)
+{
+    unsigned workers = s->workers < UAPI_STATS_MAX_WORKERS ? s->workers : UAPI_STATS_MAX_WORKERS;
+
+    memset(sum, 0, sizeof(*sum));
+    for (unsigned w = 0; w <= workers; w++) {
+        const struct worker_stats *t = w < workers ? &s->per_worker[w] : &s->handshake;
+#define WORKER_STAT_SUM(name) sum->name += t->name;
+        WORKER_STATS(WORKER_STAT_SUM)
+#undef WORKER_STAT_SUM
+    }
 }

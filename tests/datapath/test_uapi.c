@@ -3,7 +3,8 @@
  * test_uapi.c - the UAPI: the set parser (every key, every error), the get
  * formatter (byte for byte), a round trip, the socket server against a fake
  * device with wireguard-go's set semantics (requests, framing, limits, the
- * socket file's life), and, when run as root with /usr/bin/wg present,
+ * socket file's life, our wirebolt-stats operation with and without the
+ * device's callback), and, when run as root with /usr/bin/wg present,
  * Debian's unmodified wg(8) against that server on
  * /var/run/wireguard/<ifname>.sock.
  */
@@ -457,6 +458,8 @@ struct fake {
     unsigned gets, sets;
     int fail_set;                     /* nonzero: set returns it, changes nothing */
     uint16_t fail_port;               /* set of this listen port: -EADDRINUSE */
+    unsigned stats_calls;
+    int fail_stats;                   /* nonzero: stats returns it */
 };
 
 static void copy_peer(struct config *dst, const struct config_peer *p)
@@ -641,7 +644,36 @@ static void fake_log(void *ctx, const char *msg)
     pthread_mutex_unlock(&fake_lock);
 }
 
-static const struct uapi_ops fake_ops = { fake_get_locked, fake_set_locked, fake_log };
+/* The datapath's counters: two workers, fixed values (fake_stats_body). */
+static void fake_stats_fill(struct uapi_stats *out)
+{
+    out->workers = 2;
+    out->pool_bytes = 4096;
+    out->pkt_room = 1500;
+    out->per_worker[0].rx_datagrams = 5;
+    out->per_worker[1].tx_tun = 6;
+    out->handshake.cookies = 7;
+    out->has_io = true;
+    out->offloads = IO_OFFLOAD_TUN_TSO | IO_OFFLOAD_UDP_GSO;
+    out->io.rx_too_big = 8;
+}
+
+static int fake_stats(void *ctx, struct uapi_stats *out)
+{
+    struct fake *f = ctx;
+
+    pthread_mutex_lock(&fake_lock);
+    f->stats_calls++;
+    int r = f->fail_stats;
+    pthread_mutex_unlock(&fake_lock);
+    if (r == 0)
+        fake_stats_fill(out);
+    return r;
+}
+
+static const struct uapi_ops fake_ops = { fake_get_locked, fake_set_locked, fake_log, fake_stats };
+/* A device without the stats callback (an older wirebolt's ops). */
+static const struct uapi_ops fake_ops_no_stats = { fake_get_locked, fake_set_locked, fake_log, NULL };
 
 static void fake_init(struct fake *f)
 {
@@ -826,6 +858,90 @@ static void test_server_framing(const char *path, struct fake *f)
     CHECK(call_is(path, "", ""));
 }
 
+/* The stats reply fake_stats gives, through the codec. */
+static char *fake_stats_reply(void)
+{
+    struct uapi_stats *st = calloc(1, sizeof(*st));
+    fake_stats_fill(st);
+    char *body = uapi_format_stats(st);
+    char *r = malloc(strlen(body) + 16);
+    sprintf(r, "%serrno=0\n\n", body);
+    free(body);
+    free(st);
+    return r;
+}
+
+static void test_server_stats(const char *path, struct fake *f)
+{
+    char *want = fake_stats_reply(), *both;
+    struct uapi_stats *st = calloc(1, sizeof(*st));
+
+    /* The body: device lines, each worker, the handshake thread, the backend. */
+    static const char head[] = "workers=2\nunder_load=false\npool_bytes=4096\npkt_room=1500\n"
+                               "offloads=tso,udp-gso\nworker=0\nrx_datagrams=5\n";
+    CHECK(!strncmp(want, head, sizeof(head) - 1));
+    CHECK(strstr(want, "\nworker=1\n") && strstr(want, "\nworker=handshake\n") &&
+          strstr(want, "\ncookies=7\n") && strstr(want, "\nio=linux\n") &&
+          strstr(want, "\nrx_too_big=8\n"));
+    CHECK(uapi_parse_stats(want, strlen(want), st) == 0 && st->workers == 2 &&
+          st->per_worker[1].tx_tun == 6 && st->handshake.cookies == 7 && st->io.rx_too_big == 8);
+
+    unsigned calls = f->stats_calls;
+    CHECK(call_is(path, UAPI_OP_STATS "\n\n", want));
+    fake_sync();
+    CHECK(f->stats_calls == calls + 1);
+
+    /* Beside get and set on one connection, in any order. */
+    both = malloc(strlen(want) * 2 + 256);
+    sprintf(both, "%serrno=0\n\n%s", want, want);
+    static const char three[] = UAPI_OP_STATS "\n\nset=1\n\n" UAPI_OP_STATS "\n\n";
+    char *got = call(path, three, sizeof(three) - 1);
+    CHECK(!strcmp(got, both));
+    free(got);
+    static const char two[] = "get=1\n\n" UAPI_OP_STATS "\n\n";
+    got = call(path, two, sizeof(two) - 1);
+    CHECK(strstr(got, "errno=0\n\nworkers=2\n") != NULL && strstr(got, "\nworker=handshake\n"));
+    free(got);
+    free(both);
+
+    /* The device's error travels back as errno=N; the connection stays. */
+    pthread_mutex_lock(&fake_lock);
+    f->fail_stats = -ENOMEM;
+    pthread_mutex_unlock(&fake_lock);
+    CHECK(call_is(path, UAPI_OP_STATS "\n\nget=1\n\n",
+                  "errno=-12\n\nlisten_port=1234\nfwmark=7\nerrno=0\n\n"));
+    pthread_mutex_lock(&fake_lock);
+    f->fail_stats = 0;
+    pthread_mutex_unlock(&fake_lock);
+
+    /* Framed like get: trailing garbage is an error; a truncated op waits. */
+    CHECK(call_is(path, UAPI_OP_STATS "\nx\n", "errno=-22\n\n"));
+    CHECK(call_is(path, UAPI_OP_STATS "\n", ""));
+    CHECK(call_is(path, "wirebolt-stats=2\n\n", "errno=-22\n\n"));
+    CHECK(call_is(path, "wirebolt", ""));
+    free(want);
+    free(st);
+}
+
+/* Without the callback, the operation is unknown, as before it existed. */
+static void test_server_no_stats(const char *dir, struct fake *f)
+{
+    int err = 0;
+    char path[108];
+    struct uapi_server *srv = uapi_server_create_at(dir, "wbt2", &fake_ops_no_stats, f, &err);
+
+    CHECK(srv != NULL);
+    if (!srv)
+        return;
+    snprintf(path, sizeof(path), "%s/wbt2.sock", dir);
+    unsigned calls = f->stats_calls;
+    CHECK(call_is(path, UAPI_OP_STATS "\n\nget=1\n\n", "errno=-22\n\n"));
+    fake_sync();
+    CHECK(strstr(fake_last_log, "unknown operation") != NULL && f->stats_calls == calls);
+    CHECK(call_is(path, "get=1\n\n", "listen_port=1234\nfwmark=7\nerrno=0\n\n"));
+    uapi_server_destroy(srv);
+}
+
 static void test_server_limits(const char *path, struct fake *f)
 {
     /* Over UAPI_MAX_REQUEST without an end: -EINVAL and closed, nothing set. */
@@ -883,6 +999,8 @@ static void test_server_socket(const char *dir)
     uapi_server_destroy(again);
 
     test_server_requests(path, &f);
+    test_server_stats(path, &f);
+    test_server_no_stats(dir, &f);
     test_server_framing(path, &f);
     test_server_limits(path, &f);
 

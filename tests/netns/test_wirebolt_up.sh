@@ -8,7 +8,8 @@
 #    sits behind A's main default route, so A's own UDP reaches it only with
 #    the fwmark policy routing wirebolt sets up. DNS goes to the namespace's
 #    own /etc/resolv.conf (ip netns exec bind-mounts /etc/netns/<ns>/);
-#  - `wirebolt show <if>` and `--json`, `wg show`; a second `up` of the same
+#  - `wirebolt show <if>` and `--json` (with the datapath's counters),
+#    `wg show`; a second `up` of the same
 #    file fails without disturbing the first;
 #  - `wirebolt down` undoes everything: interface, process, pid file,
 #    socket, rules, resolv.conf, and runs PreDown/PostDown;
@@ -149,6 +150,18 @@ EOF
 )
 [[ $jcheck == ok ]]
 wbt_ok $? "wirebolt show $IF_A --json: $jcheck" || echo "$json"
+dcheck=$("$WBT_PYTHON" -c '
+import json, sys
+try:
+    dp = json.loads(sys.argv[1].strip().splitlines()[0])["datapath"]
+    ok = (dp["workers"] >= 1 and len(dp["per_worker"]) == dp["workers"]
+          and dp["totals"]["rx_datagrams"] > 0 and isinstance(dp["io"], dict))
+    print("ok (%d workers, offloads %s)" % (dp["workers"], ",".join(dp["offloads"] or [])) if ok else "mismatch")
+except Exception as e:
+    print("error: %r" % e)
+' "$json")
+[[ $dcheck == ok* ]]
+wbt_ok $? "wirebolt show $IF_A --json has the datapath's counters: $dcheck" || echo "$json"
 wbt_check "wg show $IF_A works against wirebolt's UAPI socket" wbt_wg "$NS_A" show "$IF_A"
 timeout 30 ip netns exec "$NS_A" "$WB" up "$conf" >"$WBT_TMP/second-up.log" 2>&1
 rc=$?
