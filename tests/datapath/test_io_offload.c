@@ -301,6 +301,23 @@ static size_t read_flow(struct io_backend *io, struct flow *f, size_t bytes, con
     return got;
 }
 
+/* Read from a TCP socket until cap bytes came (or the bound passed). */
+static size_t recv_all(int fd, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+
+    for (int step = 0; step < WAIT_STEPS && n < cap; step++) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ssize_t r;
+
+        poll(&pfd, 1, WAIT_STEP_MS);
+        r = recv(fd, buf + n, cap - n, 0);
+        if (r > 0)
+            n += (size_t)r;
+    }
+    return n;
+}
+
 static void test_tcp(struct io_backend *io, int family)
 {
     struct flow f = { .family = family, .fport = 80, .fseq = 7000 };
@@ -358,16 +375,7 @@ static void test_tcp(struct io_backend *io, int family)
     else
         CHECK(b.tun_tx_gro_writes == a.tun_tx_gro_writes);
     CHECK(b.tun_tx_dropped == a.tun_tx_dropped);
-    n = 0;
-    for (int step = 0; step < WAIT_STEPS && n < sizeof(got); step++) {
-        ssize_t r;
-
-        pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-        poll(&pfd, 1, WAIT_STEP_MS);
-        r = recv(fd, got + n, sizeof(got) - n, 0);
-        if (r > 0)
-            n += (size_t)r;
-    }
+    n = recv_all(fd, got, sizeof(got));
     CHECK(n == sizeof(down) && memcmp(got, down, sizeof(down)) == 0);
     close(fd);
 }
@@ -410,15 +418,7 @@ static void test_gro_refused(struct io_backend *io)
     CHECK(b.tun_tx_gro_disabled == a.tun_tx_gro_disabled + 1 && b.tun_tx_gro_writes == a.tun_tx_gro_writes);
     CHECK(b.tun_tx_dropped == a.tun_tx_dropped);
     CHECK(!(io_linux_coalescing(io) & TUN_GRO_TCP));
-    for (int step = 0; step < WAIT_STEPS && n < sizeof(got); step++) {
-        ssize_t r;
-
-        pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-        poll(&pfd, 1, WAIT_STEP_MS);
-        r = recv(fd, got + n, sizeof(got) - n, 0);
-        if (r > 0)
-            n += (size_t)r;
-    }
+    n = recv_all(fd, got, sizeof(got));
     CHECK(n == sizeof(down) && memcmp(got, down, sizeof(down)) == 0);
     close(fd);
 }
