@@ -9,10 +9,15 @@
  *   crypto (crypt_run, any worker, no lock): one aead_seal_batch or
  *     aead_open_batch call per job; the job is marked done.
  *   ordered stage (drain, one drainer per peer and direction): jobs
- *     leave from the head of the order queue only once done. Transmit:
- *     endpoint and sticky source, then the drainer's UDP queue. Receive,
- *     under the peer's lock and in arrival order: replay window, timers,
- *     endpoint, cryptokey routing; then the drainer's TUN queue.
+ *     leave from the head of the order queue only once done, and only
+ *     from the job's home worker (the one that prepared it, which a flow
+ *     keeps: one TUN queue, one socket). Packets sent from two CPUs land
+ *     in two CPUs' backlogs and overtake each other in the kernel (the
+ *     receiver's TCP sees reordering and retransmits), so a worker that
+ *     finishes another's job hands the peer to the home's drain ring.
+ *     Transmit: endpoint and sticky source, then the home's UDP queue.
+ *     Receive, under the peer's lock and in arrival order: replay window,
+ *     timers, endpoint, cryptokey routing; then the home's TUN queue.
  *
  * Lifetimes: a job holds a reference to each keypair it uses (a rotation
  * cannot free keys in use), and counts in its peer's inflight until its
@@ -42,6 +47,7 @@ struct crypt_job *crypt_job_get(struct batch *b, struct device_peer *p, enum cry
     j->peer = p;
     atomic_init(&j->done, 0);
     j->dir = (uint8_t)dir;
+    j->home = (uint8_t)(b->queue >= 0 ? b->queue : 0);
     j->n_refs = 0;
     j->n = 0;
     j->now = now;
@@ -70,6 +76,20 @@ static void job_release(struct batch *b, struct crypt_job *j)
     pool_put(b->dev->jobs, b->cache, j);
     /* The last touch of the peer: a removal waiting for it may go on. */
     atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+}
+
+/* Wake worker w if it is idle. Any thread. */
+static void kick_one(struct device *dev, unsigned w)
+{
+    unsigned long bit = 1UL << w;
+
+    /* (C) as in crypt_kick. */
+    if (atomic_fetch_and(&dev->idle, ~bit) & bit) {
+        if (dev->io->ops->wake_queue)
+            dev->io->ops->wake_queue(dev->io, w);
+        else
+            dev->io->ops->wake(dev->io);
+    }
 }
 
 void crypt_kick(struct device *dev, int self)
@@ -280,6 +300,13 @@ static void drain(struct batch *b, struct device_peer *p, enum crypt_dir dir)
 
 /* ----------------------------------------------------------------- crypto */
 
+/* A drain request: the peer, its direction in the low bit (peers are
+ * aligned). The peer is pinned (inflight) until the request is served. */
+static void *drain_request(struct device_peer *p, enum crypt_dir dir)
+{
+    return (void *)((uintptr_t)p | (uintptr_t)dir);
+}
+
 unsigned crypt_run(struct worker *w, unsigned max)
 {
     struct device *dev = w->dev;
@@ -290,20 +317,43 @@ unsigned crypt_run(struct worker *w, unsigned max)
         struct crypt_job *j = jobs[i];
         struct device_peer *p = j->peer;
         enum crypt_dir dir = (enum crypt_dir)j->dir;
+        unsigned home = j->home;
+        void *req = drain_request(p, dir);
 
         if (dir == CRYPT_TX)
             aead_seal_batch(j->ops, j->n);
         else
             aead_open_batch(j->ops, j->n);
         /* Once done, another drainer may release the job and with it the
-         * peer: keep the peer for our own drain. */
+         * peer: pin the peer for the drain that follows. */
         atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
         /* (A) release, and (B') seq_cst against the drainer's recheck. */
         atomic_store(&j->done, 1);
+        /* The home's drain ring holds at most one request per job: it has
+         * room for every job there is. */
+        if (home != w->id && ring_mp_enqueue_bulk(dev->workers[home].drains, &req, 1)) {
+            kick_one(dev, home);
+            continue;
+        }
         drain(&w->b, p, dir);
         atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
     }
     STAT_ADD(&w->st, jobs_run, n);
+    return n;
+}
+
+unsigned crypt_release_home(struct worker *w)
+{
+    void *reqs[16];
+    unsigned n = ring_sc_dequeue_burst(w->drains, reqs, 16);
+
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t r = (uintptr_t)reqs[i];
+        struct device_peer *p = (struct device_peer *)(r & ~(uintptr_t)1);
+
+        drain(&w->b, p, (enum crypt_dir)(r & 1));
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+    }
     return n;
 }
 
@@ -330,9 +380,24 @@ void crypt_drop_peer(struct device *dev, struct device_peer *p)
     wb_mutex_unlock(&p->tun->lock);
 }
 
+void crypt_flush_drains(struct device *dev)
+{
+    void *req;
+
+    /* Drain requests pin their peers: let go. */
+    for (unsigned i = 0; i < dev->n_workers; i++)
+        while (ring_sc_dequeue_bulk(dev->workers[i].drains, &req, 1)) {
+            struct device_peer *p = (struct device_peer *)((uintptr_t)req & ~(uintptr_t)1);
+
+            atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+        }
+}
+
 void crypt_flush_stopped(struct device *dev)
 {
     struct crypt_job *j;
+
+    crypt_flush_drains(dev);
 
     /* Every job is in some peer's order queue; the ring only points at
      * them. */

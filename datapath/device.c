@@ -157,6 +157,7 @@ static void wait_jobs_gone(struct device *dev, struct device_peer *p)
     /* (D') acquire: pairs with the release of the last job's put. */
     while (atomic_load_explicit(&p->inflight, memory_order_acquire)) {
         if (datapath_gone(dev)) {
+            crypt_flush_drains(dev);
             crypt_drop_peer(dev, p);
             continue;
         }
@@ -547,6 +548,8 @@ static int alloc_datapath(struct device *dev)
         return -ENOMEM;
     memset(dev->workers, 0, sizeof(struct worker) * n);
     for (unsigned i = 0; i < n; i++) {
+        if ((ret = ring_create(pow2_at_least(jobs), &dev->workers[i].drains)) < 0)
+            return ret;
         dev->workers[i].dev = dev;
         dev->workers[i].id = i;
         dev->workers[i].cpu = dev->opt.cpus && i < dev->opt.n_cpus ? dev->opt.cpus[i] : -1;
@@ -558,6 +561,8 @@ static int alloc_datapath(struct device *dev)
 
 static void free_datapath(struct device *dev)
 {
+    for (unsigned i = 0; dev->workers && i < dev->n_workers; i++)
+        ring_destroy(dev->workers[i].drains);
     free(dev->workers);
     ring_destroy(dev->hs_out);
     ring_destroy(dev->hs_in);

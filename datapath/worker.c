@@ -332,9 +332,11 @@ void device_thread_exited(struct device *dev)
 }
 
 /* Is there work that no descriptor shows? */
-static bool work_queued(struct device *dev)
+static bool work_queued(struct worker *w)
 {
-    return !ring_empty(dev->crypt) || !ring_empty(dev->hs_out);
+    struct device *dev = w->dev;
+
+    return !ring_empty(dev->crypt) || !ring_empty(dev->hs_out) || !ring_empty(w->drains);
 }
 
 /* Wait for I/O, or poll it when work is queued. Marks the worker idle
@@ -345,12 +347,12 @@ static int wait_io(struct worker *w)
     unsigned long bit = 1UL << (w->id % (8 * sizeof(unsigned long)));
     int ready;
 
-    if (work_queued(dev))
+    if (work_queued(w))
         return dev->io->ops->wait(dev->io, w->id, 0);
     /* (C') seq_cst read-modify-write: idle is visible before we look at
      * the rings one last time. Pairs with (C) in crypt_kick. */
     atomic_fetch_or(&dev->idle, bit);
-    if (work_queued(dev)) {
+    if (work_queued(w)) {
         atomic_fetch_and(&dev->idle, ~bit);
         return dev->io->ops->wait(dev->io, w->id, 0);
     }
@@ -408,6 +410,7 @@ void *worker_main(void *arg)
         if (input && ready > 0 && (ready & IO_READY_TUN) && handle_tun(w) < 0)
             break;
         crypt_run(w, CRYPT_RUN);
+        crypt_release_home(w);
         send_handshake_output(w);
         batch_flush(b);
         rcu_quiescent_state();

@@ -92,6 +92,9 @@ struct worker {
     int cpu;                       /* pinned to, or -1 */
     pthread_t thread;
     bool running;
+    /* Peers whose done jobs this worker is to release (MPSC: any worker
+     * that ran a job of which this one is the home). */
+    struct ring *drains;
     struct worker_stats st;
     struct batch b;
 } __attribute__((aligned(64)));
@@ -142,6 +145,7 @@ struct crypt_job {
     struct device_peer *peer;
     atomic_int done;               /* (A) set after the crypto; (A') read by the drainer */
     uint8_t dir;
+    uint8_t home;                  /* the worker that prepared it, and releases it */
     uint8_t n_refs;
     uint16_t n;
     uint64_t now;                  /* when it was prepared */
@@ -160,11 +164,16 @@ void crypt_job_ref(struct crypt_job *j, struct noise_keypair *kp);
  * workers; an empty job is released instead. */
 void crypt_job_submit(struct batch *b, struct crypt_job *j);
 /* Run the crypto of up to max queued jobs, then release what is in
- * order. Returns how many jobs ran. A data worker, online. */
+ * order (jobs of which w is the home) or hand the peer to its home.
+ * Returns how many jobs ran. A data worker, online. */
 unsigned crypt_run(struct worker *w, unsigned max);
+/* Release what other workers finished of jobs w prepared. Returns how
+ * many peers it looked at. The worker w, online. */
+unsigned crypt_release_home(struct worker *w);
 /* Control thread, every datapath thread stopped or gone: drop every job
  * still queued (of every peer / of one). */
 void crypt_flush_stopped(struct device *dev);
+void crypt_flush_drains(struct device *dev);
 void crypt_drop_peer(struct device *dev, struct device_peer *p);
 /* Any thread: wake an idle worker other than self (-1: any) for crypto. */
 void crypt_kick(struct device *dev, int self);

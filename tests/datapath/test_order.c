@@ -9,6 +9,9 @@
  *     larger than the one before (the nonce order is the send order);
  *   - at the receiver's TUN, every packet arrives exactly once and in the
  *     order it was sent;
+ *   - one peer's packets leave through one queue only (their home
+ *     worker's: packets sent from two CPUs overtake each other in the
+ *     kernel's per-CPU backlogs);
  *   - nothing is dropped for want of a buffer, and crypto jobs really ran
  *     on more than one worker when there are several.
  * No root; no timing assertions (every wait is "until it happens, or fail
@@ -55,6 +58,7 @@ struct host {
     uint64_t last_counter;
     bool have_counter;
     unsigned udp_bad_order;
+    unsigned data_queues, tun_queues;   /* bit q: data left / packets arrived through queue q */
 };
 
 static bool fifo_push(struct fifo *f, struct pkt *p)
@@ -133,6 +137,7 @@ static int h_tun_tx(struct io_backend *io, unsigned q, struct pkt **pkts, unsign
     struct host *h = (struct host *)io;
 
     pthread_mutex_lock(&h->lock);
+    h->tun_queues |= 1u << q;
     for (unsigned i = 0; i < n; i++) {
         uint32_t seq;
 
@@ -162,6 +167,7 @@ static int h_udp_tx(struct io_backend *io, unsigned q, struct pkt **pkts, unsign
         if (p->len > MESSAGE_MINIMUM_LENGTH && p->data[0] == MESSAGE_DATA) {
             uint64_t c = load_le64(p->data + 8);
 
+            h->data_queues |= 1u << q;
             if (h->have_counter && c <= h->last_counter) {
                 h->udp_bad_order++;
                 if (getenv("ORDER_DEBUG"))
@@ -423,6 +429,8 @@ static void run(unsigned workers)
     CHECK(hb->tun_got == 1 + N_PKTS && hb->tun_bad == 0);
     CHECK(ha->tun_got == N_PKTS && ha->tun_bad <= 1);        /* B's first is 1, not 0 */
     CHECK(ha->udp_bad_order == 0 && hb->udp_bad_order == 0);
+    CHECK(__builtin_popcount(ha->data_queues) == 1 && __builtin_popcount(hb->data_queues) == 1);
+    CHECK(__builtin_popcount(ha->tun_queues) == 1 && __builtin_popcount(hb->tun_queues) == 1);
     pthread_mutex_unlock(&hb->lock);
     pthread_mutex_unlock(&ha->lock);
 
