@@ -57,6 +57,9 @@ set(ENV{PKG_CONFIG_SYSROOT_DIR} "${WB_ARM64_PREFIX}")
 # DT_NEEDED entries (liburcu-qsbr -> liburcu-common) the linker needs
 # -rpath-link.
 set(_wb_libdir "${WB_ARM64_PREFIX}/usr/lib/${WB_ARM64_TRIPLE}")
+# Debian's multiarch headers (hwloc's autogen/config.h, liburcu's config)
+# live under include/<triple>, which the cross compiler does not search.
+set(CMAKE_C_FLAGS_INIT "-isystem ${WB_ARM64_PREFIX}/usr/include/${WB_ARM64_TRIPLE}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_wb_libdir}")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_wb_libdir}")
 

@@ -34,7 +34,7 @@ NATIVE_ONLY='^(test_device_api|test_io_linux|test_io_offload)$'
 # Debian's arm64 packages behind the top-level pkg_check_modules calls
 # (hwloc: sched/ links it into libwirebolt).
 ARM64_DEBS=(libsodium23 libsodium-dev liburcu8 liburcu-dev libmnl0 libmnl-dev
-            libhwloc15 libhwloc-dev)
+            libhwloc15 libhwloc-dev libudev1)
 
 T0=$(date +%s)
 step() { echo "=== lane-arm64: $* (+$(( $(date +%s) - T0 ))s)"; }
@@ -121,8 +121,11 @@ cmake --build "$BUILD" -j "$JOBS" -- -k 0 || build_rc=$?
 # --- tests under qemu ---------------------------------------------------------------
 step "ctest -L fast (under qemu-aarch64; not $NATIVE_ONLY)"
 rc=0
-(cd "$BUILD" && ctest -L fast -E "$NATIVE_ONLY" --output-on-failure --timeout "$TIMEOUT" \
-	-j "$JOBS") || rc=$?
+# The guest's loader finds the prefix's libraries through the tests'
+# RUNPATH, but not their dependencies (libhwloc's libudev): tell it, in the
+# guest's environment only.
+(cd "$BUILD" && QEMU_SET_ENV="LD_LIBRARY_PATH=$WB_ARM64_PREFIX/usr/lib/aarch64-linux-gnu" \
+	ctest -L fast -E "$NATIVE_ONLY" --output-on-failure --timeout "$TIMEOUT" -j "$JOBS") || rc=$?
 step "done: build exit $build_rc, ctest exit $rc"
 [ "$build_rc" -eq 0 ] || { echo "lane-arm64: the build failed (see above)" >&2; exit "$build_rc"; }
 exit $rc
