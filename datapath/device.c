@@ -526,9 +526,8 @@ static int alloc_datapath(struct device *dev)
     unsigned jobs = DEVICE_JOBS_PER_WORKER * n + 8;
     int ret;
 
-    /* Enough buffers that jobs, not buffers, run out first: every job
-     * full, every thread's receive slots and its whole cache. */
-    unsigned pkts = jobs * CRYPT_JOB_MAX + caches * (DEVICE_BURST + DEVICE_PKT_CACHE);
+    /* Buffers in flight, and every thread's receive slots and cache. */
+    unsigned pkts = DEVICE_PKTS_PER_WORKER * n + caches * (DEVICE_BURST + DEVICE_PKT_CACHE);
 
     dev->pkt_room = pkt_room_for(dev->opt.mtu);
     ret = pool_create(pkt_size(dev->pkt_room), 64, pkts, caches, DEVICE_PKT_CACHE, &dev->pkts);

@@ -22,11 +22,12 @@
  *     that the datapath reads without RCU (the local identity, the
  *     sockets) are made with every datapath thread paused.
  *
- * Memory: crypto jobs come from a pool of DEVICE_JOBS_PER_WORKER a worker,
- * packet buffers from another sized so that jobs run out first (every job
- * full, plus each thread's receive slots and cache), each buffer pkt_room
- * (MTU + 64, at least 1792 bytes); nothing is allocated per packet. With
- * MTU 1420: about 3.5 MiB a worker plus 2.3 MiB.
+ * Memory: crypto jobs come from a pool of DEVICE_JOBS_PER_WORKER a worker
+ * (about 4.4 KiB each), packet buffers from another of
+ * DEVICE_PKTS_PER_WORKER a worker plus each thread's receive slots and
+ * cache, each buffer pkt_room (MTU + 64, at least 1792 bytes); nothing is
+ * allocated per packet. With MTU 1420: about 9 MiB a worker. Input waits
+ * in the kernel while either pool runs low.
  * An empty pool is a counted drop (no_buffer), never a wait.
  */
 #ifndef WB_DATAPATH_DEVICE_H
@@ -56,7 +57,9 @@ struct device_options {
 };
 
 #define DEVICE_MAX_WORKERS 64
-#define DEVICE_JOBS_PER_WORKER 24    /* crypto jobs (up to 64 packets each) */
+#define DEVICE_JOBS_PER_WORKER 160   /* crypto jobs (up to 64 packets each; one a
+                                        packet when every packet goes to another peer) */
+#define DEVICE_PKTS_PER_WORKER 4096  /* packet buffers in flight */
 #define DEVICE_PKT_CACHE 256         /* buffers a thread keeps at hand */
 
 /* Create a device on an I/O backend (ownership moves to the device, also on

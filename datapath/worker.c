@@ -33,8 +33,8 @@
 #include "sched/placement.h"
 
 #define CRYPT_BACKLOG 4            /* queued jobs per worker before input waits */
-#define JOBS_SPARE 4               /* free jobs per worker below which input waits */
 #define CRYPT_RUN 4                /* jobs a worker takes per turn */
+#define WAIT_SPINS 256             /* looks at the rings before a worker sleeps */
 
 enum rx_kind { RX_DROP, RX_HANDSHAKE, RX_COOKIE, RX_DATA };
 
@@ -347,8 +347,14 @@ static int wait_io(struct worker *w)
     unsigned long bit = 1UL << (w->id % (8 * sizeof(unsigned long)));
     int ready;
 
-    if (work_queued(w))
-        return dev->io->ops->wait(dev->io, w->id, 0);
+    /* A short spin first: a job handed over a microsecond later costs a
+     * futex wake and a sleep otherwise, at every job (yielding every 64
+     * turns, so an oversubscribed CPU loses little). */
+    for (unsigned turn = 0, spins = 0; turn < WAIT_SPINS; turn++) {
+        if (work_queued(w))
+            return dev->io->ops->wait(dev->io, w->id, 0);
+        ring_pause(&spins);
+    }
     /* (C') seq_cst read-modify-write: idle is visible before we look at
      * the rings one last time. Pairs with (C) in crypt_kick. */
     atomic_fetch_or(&dev->idle, bit);
@@ -390,9 +396,12 @@ void *worker_main(void *arg)
     rcu_register_thread();
     while (!atomic_load(&dev->stop)) {
         /* Jobs stuck behind a slow one (a preempted worker) count too:
-         * input waits while the free ones run low. */
+         * input waits while the free ones run low. A burst may need a job
+         * a packet (every packet to another peer). */
         bool input = ring_count(dev->crypt) < CRYPT_BACKLOG * dev->n_workers &&
-                     pool_avail(dev->jobs) > JOBS_SPARE * dev->n_workers;
+                     pool_avail(dev->jobs) > DEVICE_BURST + CRYPT_BACKLOG * dev->n_workers &&
+                     pool_avail(dev->pkts) > DEVICE_PKT_CACHE * (dev->n_workers + 1) + DEVICE_BURST;
+        bool took = false;
         int ready;
 
         device_thread_maybe_pause(dev);
@@ -405,11 +414,22 @@ void *worker_main(void *arg)
         }
         if (!input)
             STAT_INC(b->st, input_deferred);
-        if (input && ready > 0 && (ready & IO_READY_UDP) && handle_udp(w) < 0)
-            break;
-        if (input && ready > 0 && (ready & IO_READY_TUN) && handle_tun(w) < 0)
-            break;
-        crypt_run(w, CRYPT_RUN);
+        if (input && ready > 0 && (ready & IO_READY_UDP)) {
+            if (handle_udp(w) < 0)
+                break;
+            took = true;
+        }
+        if (input && ready > 0 && (ready & IO_READY_TUN)) {
+            if (handle_tun(w) < 0)
+                break;
+            took = true;
+        }
+        /* A worker that just queued jobs leaves them to the idle ones it
+         * woke, and goes back to its input, unless there is a job for
+         * every worker already: one flow's input is one worker's, the
+         * crypto is everyone's. */
+        if (!took || dev->n_workers == 1 || ring_count(dev->crypt) >= dev->n_workers)
+            crypt_run(w, CRYPT_RUN);
         crypt_release_home(w);
         send_handshake_output(w);
         batch_flush(b);
