@@ -100,16 +100,15 @@ uint32_t device_alloc_index(void *ctx, struct wb_tunnel *t)
     return peer_table_alloc_index(&dev->peers, t->owner);
 }
 
+/* The peer with this key, through the RCU hash table (a list scan made
+ * configuring N peers O(N^2)). Control thread, online. */
 static struct device_peer *find_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], size_t *pos)
 {
-    for (size_t i = 0; i < dev->n_list; i++) {
-        if (memcmp(dev->list[i]->public_key, key, WB_KEY_LEN) == 0) {
-            if (pos)
-                *pos = i;
-            return dev->list[i];
-        }
-    }
-    return NULL;
+    struct device_peer *p = peer_table_lookup_key(&dev->peers, key);
+
+    if (p && pos)
+        *pos = p->list_pos;
+    return p;
 }
 
 static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct device_peer **out)
@@ -143,6 +142,7 @@ static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct de
         free(p);
         return ret;
     }
+    p->list_pos = dev->n_list;
     dev->list[dev->n_list++] = p;
     *out = p;
     return 0;
@@ -181,6 +181,7 @@ static void remove_peer(struct device *dev, size_t pos)
     peer_table_del(&dev->peers, p);
     wb_mutex_unlock(&p->tun->lock);
     dev->list[pos] = dev->list[--dev->n_list];
+    dev->list[pos]->list_pos = pos;
     control_grace_period();
     wait_jobs_gone(dev, p);
     peer_table_free_indices(p);

@@ -53,6 +53,7 @@ struct device_peer {
     struct wb_tunnel *tun;                 /* protocol state; tun->lock guards what follows */
     struct order_queue tx_q, rx_q;
     atomic_uint inflight;                  /* jobs (and drains) that may still touch the peer */
+    size_t list_pos;                       /* in the device's list (control threads) */
     uint8_t public_key[WB_KEY_LEN];
     struct device *dev;
     struct wb_endpoint src;                /* sticky source: our address the peer last reached */

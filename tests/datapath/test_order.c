@@ -400,7 +400,15 @@ static void run(unsigned workers)
     /* The handshake, with packet 0 staged behind it. */
     feed(ha, 1, 2, 0, 1);
     CHECK(wait_got(hb, 1));
-    /* B learned A's endpoint: now both ways at once. */
+    /* B learned A's endpoint: now both ways at once. (Packet 0 waited for
+     * the handshake and went out with the response's processing, from
+     * whichever worker: the one-queue rule is for the data path.) */
+    pthread_mutex_lock(&ha->lock);
+    ha->data_queues = ha->tun_queues = 0;
+    pthread_mutex_unlock(&ha->lock);
+    pthread_mutex_lock(&hb->lock);
+    hb->data_queues = hb->tun_queues = 0;
+    pthread_mutex_unlock(&hb->lock);
     pthread_create(&ta, NULL, feed_thread, &fa);
     pthread_create(&tb, NULL, feed_thread, &fb);
     pthread_join(ta, NULL);
