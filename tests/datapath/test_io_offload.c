@@ -222,7 +222,8 @@ static void build_tcp(struct pkt *p, const struct flow *f, uint32_t seq, uint8_t
     d[ip + 14] = 0xff, d[ip + 15] = 0xff;
     if (th == 24)
         d[ip + 20] = 2, d[ip + 21] = 4, d[ip + 22] = MSS >> 8, d[ip + 23] = MSS & 0xff;
-    memcpy(d + ip + th, payload, len);
+    if (len)
+        memcpy(d + ip + th, payload, len);
     csum_store(d + ip + 16, csum_add(csum_pseudo(d + (f->family == 4 ? 12 : 8),
                                                  d + (f->family == 4 ? 16 : 24), alen, IPPROTO_TCP,
                                                  (uint32_t)(th + len)),
