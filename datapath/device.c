@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -683,9 +684,17 @@ int device_start(struct device *dev)
     dev->started = true;
     ret = -pthread_create(&dev->hs.thread, NULL, handshake_main, dev);
     dev->hs.running = ret == 0;
+    if (ret == 0)
+        pthread_setname_np(dev->hs.thread, "wb-handshake");
     for (unsigned i = 0; !ret && i < dev->n_workers; i++) {
+        char name[16];
+
         ret = -pthread_create(&dev->workers[i].thread, NULL, worker_main, &dev->workers[i]);
         dev->workers[i].running = ret == 0;
+        /* top -H, perf --sort comm: which thread is which. */
+        snprintf(name, sizeof(name), "wb-worker%u", (unsigned)(uint8_t)i);   /* i < 64 */
+        if (ret == 0)
+            pthread_setname_np(dev->workers[i].thread, name);
     }
     if (ret == 0)
         return 0;
