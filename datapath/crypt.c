@@ -78,18 +78,20 @@ static void job_release(struct batch *b, struct crypt_job *j)
     atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
 }
 
-/* Wake worker w if it is idle. Any thread. */
-static void kick_one(struct device *dev, unsigned w)
+/* Wake worker w if it is idle (it then is no longer). Returns whether
+ * it was. Any thread. */
+static bool kick_one(struct device *dev, unsigned w)
 {
     unsigned long bit = 1UL << w;
 
-    /* (C) as in crypt_kick. */
-    if (atomic_fetch_and(&dev->idle, ~bit) & bit) {
-        if (dev->io->ops->wake_queue)
-            dev->io->ops->wake_queue(dev->io, w);
-        else
-            dev->io->ops->wake(dev->io);
-    }
+    /* (C) a seq_cst read-modify-write, as in crypt_kick. */
+    if (!(atomic_fetch_and(&dev->idle, ~bit) & bit))
+        return false;
+    if (dev->io->ops->wake_queue)
+        dev->io->ops->wake_queue(dev->io, w);
+    else
+        dev->io->ops->wake(dev->io);
+    return true;
 }
 
 void crypt_kick(struct device *dev, int self)
@@ -104,16 +106,10 @@ void crypt_kick(struct device *dev, int self)
         idle &= ~(1UL << self);
     while (idle) {
         unsigned w = (unsigned)__builtin_ctzl(idle);
-        unsigned long bit = 1UL << w;
 
-        if (atomic_fetch_and(&dev->idle, ~bit) & bit) {
-            if (dev->io->ops->wake_queue)
-                dev->io->ops->wake_queue(dev->io, w);
-            else
-                dev->io->ops->wake(dev->io);
+        if (kick_one(dev, w))
             return;
-        }
-        idle &= ~bit;
+        idle &= ~(1UL << w);
     }
 }
 
