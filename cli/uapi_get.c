@@ -158,20 +158,12 @@ static bool peer_key(struct config_peer *p, const char *key, const char *val)
  * errno line (*err set), or -errno. */
 static int parse_line(struct config *c, struct config_peer **peer, char *line, int *err)
 {
-    char *eq = strchr(line, '=');
-    const char *key = line, *val;
+    const char *key, *val;
     bool known;
+    int r = uapi_reply_line(line, &key, &val, err);
 
-    if (!eq)
-        return -EPROTO;
-    *eq = '\0';
-    val = eq + 1;
-    if (strcmp(key, "errno") == 0) {
-        long e = strtol(val, NULL, 10);
-
-        *err = (int)(e < 0 ? e : -e);
-        return 1;
-    }
+    if (r != 0)
+        return r;
     if (strcmp(key, "public_key") == 0) {
         *peer = config_add_peer(c);
         if (!*peer)

@@ -520,6 +520,27 @@ char *uapi_format_get(const struct config *c)
     return t.p;
 }
 
+int uapi_reply_line(char *line, const char **key, const char **val, int *err)
+{
+    char *eq = strchr(line, '=');
+    long e;
+    char *end;
+
+    if (!eq)
+        return -EPROTO;
+    *eq = '\0';
+    *key = line;
+    *val = eq + 1;
+    if (strcmp(line, "errno") != 0)
+        return 0;
+    errno = 0;
+    e = strtol(*val, &end, 10);
+    if (errno || end == *val || *end || e < INT32_MIN || e > INT32_MAX)
+        return -EPROTO;
+    *err = (int)(e < 0 ? e : -e);
+    return 1;
+}
+
 void uapi_text_free(char *s)
 {
     if (!s)

@@ -186,4 +186,9 @@ const char *uapi_server_path(const struct uapi_server *srv);
  * Control thread; not from inside an ops callback. */
 void uapi_server_destroy(struct uapi_server *srv);
 
+/* One line of a reply (NUL-terminated, no '\n'), split at '=' in place:
+ * 0 with *key and *val set, 1 for the errno line (*err = -errno), or -EPROTO.
+ * Any thread (pure). */
+int uapi_reply_line(char *line, const char **key, const char **val, int *err);
+
 #endif

@@ -809,25 +809,12 @@ struct stats_parse {
 static int stats_line(struct stats_parse *p, char *line, int *err)
 {
     struct uapi_stats *s = p->out;
-    char *eq = strchr(line, '=');
-    const char *key = line, *val;
+    const char *key, *val;
     uint64_t v;
+    int r = uapi_reply_line(line, &key, &val, err);
 
-    if (!eq)
-        return -EPROTO;
-    *eq = '\0';
-    val = eq + 1;
-    if (strcmp(key, "errno") == 0) {
-        long e;
-        char *end;
-
-        errno = 0;
-        e = strtol(val, &end, 10);
-        if (errno || end == val || *end || e < INT32_MIN || e > INT32_MAX)
-            return -EPROTO;
-        *err = (int)(e < 0 ? e : -e);
-        return 1;
-    }
+    if (r != 0)
+        return r;
     if (strcmp(key, "worker") == 0) {
         if (strcmp(val, "handshake") == 0) {
             p->w = &s->handshake;
