@@ -102,6 +102,20 @@ int io_tun_open_all(struct io_linux *io, const char *wanted)
     return io->ifindex > 0 ? 0 : -errno;
 }
 
+/* One read of a TUN queue: bytes read, 0 when there is nothing more now
+ * (EAGAIN, or end of file), or -errno for the queue itself. */
+static ssize_t tun_read(int fd, const struct iovec *iov, int n_iov)
+{
+    ssize_t r;
+
+    do
+        r = readv(fd, iov, n_iov);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    return r;
+}
+
 /* Plain TUN: each read straight into the caller's buffer; one byte more
  * lands in `over` only when the packet does not fit (it is dropped). */
 static int tun_rx_plain(struct io_queue *q, unsigned queue, struct pkt **pkts, unsigned n)
@@ -112,14 +126,10 @@ static int tun_rx_plain(struct io_queue *q, unsigned queue, struct pkt **pkts, u
         struct pkt *p = pkts[i];
         uint8_t over;
         struct iovec iov[2] = { { p->data, pkt_room(p) }, { &over, 1 } };
-        ssize_t r = readv(q->tun_fd, iov, 2);
+        ssize_t r = tun_read(q->tun_fd, iov, 2);
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && errno == EAGAIN)
-            break;
         if (r < 0)
-            return i ? (int)i : -errno;
+            return i ? (int)i : (int)r;
         if (r == 0)
             break;
         if ((size_t)r > iov[0].iov_len) {
@@ -152,20 +162,15 @@ static int tun_rx_vnet(struct io_queue *q, unsigned queue, struct pkt **pkts, un
                 count(&q->st.rx_too_big);
                 continue;
             }
-
             for (unsigned j = i; j < i + k; j++)
                 pkts[j]->queue = queue;
             count_n(&q->st.tun_rx_segments, k);
             i += k;
             continue;
         }
-        r = read(q->tun_fd, q->tun_buf, TUN_READ_SIZE);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && errno == EAGAIN)
-            break;
+        r = tun_read(q->tun_fd, &(struct iovec){ q->tun_buf, TUN_READ_SIZE }, 1);
         if (r < 0)
-            return i ? (int)i : -errno;
+            return i ? (int)i : (int)r;
         if (r == 0)
             break;
         memcpy(&h, q->tun_buf, VNET_HDR_LEN);
