@@ -153,13 +153,27 @@ int noise_handshake_init(struct noise_handshake *hs, const struct noise_local_id
     memcpy(hs->remote_static, remote_static, NOISE_PUBLIC_KEY_LEN);
     if (psk)
         memcpy(hs->preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
+    /* The DH itself waits for the first handshake (precomputed_ss): with
+     * 100,000 peers, configuring them must not cost 100,000 X25519s. The
+     * cheap check keeps the answer for a low-order key the same. */
     if (!local->has_identity)
         return 0;
-    if (x25519(hs->precomputed_static_static, local->private_key, remote_static) < 0) {
-        memset(hs->precomputed_static_static, 0, NOISE_PUBLIC_KEY_LEN);
+    if (x25519_is_low_order(remote_static))
         return -EINVAL;
-    }
+    hs->static_static_pending = true;
     return 0;
+}
+
+/* DH(local static, remote static), computed on first use under the
+ * owner's lock; zero (and handshakes fail) for a low-order peer key. */
+static const uint8_t *precomputed_ss(struct noise_handshake *hs)
+{
+    if (hs->static_static_pending) {
+        hs->static_static_pending = false;
+        if (x25519(hs->precomputed_static_static, hs->local->private_key, hs->remote_static) < 0)
+            memset(hs->precomputed_static_static, 0, NOISE_PUBLIC_KEY_LEN);
+    }
+    return hs->precomputed_static_static;
 }
 
 void noise_handshake_clear(struct noise_handshake *hs)
@@ -204,7 +218,7 @@ int noise_create_initiation(struct noise_handshake *hs, struct message_handshake
     /* s */
     message_encrypt(dst->encrypted_static, hs->local->public_key, NOISE_PUBLIC_KEY_LEN, key, hs->hash);
     /* ss */
-    if (mix_precomputed_dh(hs->chaining_key, key, hs->precomputed_static_static) < 0)
+    if (mix_precomputed_dh(hs->chaining_key, key, precomputed_ss(hs)) < 0)
         goto out;
     /* {t} */
     tai64n_from_realtime(timestamp, realtime_ns);
@@ -250,7 +264,7 @@ int noise_consume_initiation_finish(struct noise_handshake *hs,
     if (wb_memcmp_ct(st->remote_static, hs->remote_static, NOISE_PUBLIC_KEY_LEN) != 0)
         return -EINVAL;
     /* ss */
-    if (mix_precomputed_dh(st->chaining_key, st->key, hs->precomputed_static_static) < 0)
+    if (mix_precomputed_dh(st->chaining_key, st->key, precomputed_ss(hs)) < 0)
         return -EINVAL;
     /* {t} */
     ret = message_decrypt(timestamp, src->encrypted_timestamp, sizeof(src->encrypted_timestamp),

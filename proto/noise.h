@@ -43,6 +43,7 @@ struct noise_handshake {
     const struct noise_local_identity *local;
     uint8_t remote_static[NOISE_PUBLIC_KEY_LEN];
     uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN]; /* zero: low order */
+    bool static_static_pending;          /* precomputed_static_static not yet made */
     uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
     uint8_t ephemeral_private[NOISE_PUBLIC_KEY_LEN];
     uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
@@ -88,9 +89,10 @@ extern const uint8_t noise_handshake_init_hash[NOISE_HASH_LEN];
 int noise_local_identity_set(struct noise_local_identity *id, const uint8_t private_key[NOISE_PUBLIC_KEY_LEN]);
 void noise_local_identity_wipe(struct noise_local_identity *id);
 
-/* Bind a handshake to its peer; precomputes DH(local, remote static).
- * psk may be NULL. Returns 0, or -EINVAL when the peer's key is of low
- * order (the handshake can then never succeed). */
+/* Bind a handshake to its peer. DH(local, remote static) is computed at
+ * the first handshake that needs it, not here. psk may be NULL. Returns 0,
+ * or -EINVAL when the peer's key is of low order (the handshake can then
+ * never succeed). */
 int noise_handshake_init(struct noise_handshake *hs, const struct noise_local_identity *local,
                          const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN],
                          const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN]);

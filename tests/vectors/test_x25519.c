@@ -99,7 +99,18 @@ static void test_low_order(void)
             memset(out, 0xaa, sizeof(out));
             CHECK(x25519(out, priv, pt) == -EINVAL);
             CHECK(sodium_is_zero(out, 32));
+            CHECK(x25519_is_low_order(pt));
         }
+    }
+    /* And it flags nothing else: random points (half of them on the
+     * twist) and points next to the listed ones agree with x25519(). */
+    for (int i = 0; i < 2000; i++) {
+        randombytes_buf(pt, sizeof(pt));
+        if (i < 14) {
+            check_unhex(pt, 32, points[i / 2]);
+            pt[0] ^= (uint8_t)(1 + (i & 1));
+        }
+        CHECK(x25519_is_low_order(pt) == (x25519(out, priv, pt) == -EINVAL));
     }
 }
 
