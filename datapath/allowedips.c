@@ -14,6 +14,13 @@
  * words (IPv4 in the top half of the first), so bit i is the i-th bit on
  * the wire and a prefix test is two masked XORs.
  *
+ * Per-peer lists: every node that holds a peer is also on that peer's
+ * list (struct owner, found through a small hash keyed by the peer
+ * pointer), and every node knows its parent. Removing or listing one
+ * peer's prefixes therefore touches only its own nodes (the Linux module
+ * keeps the same list), not both whole tries: O(prefixes of the peer), not
+ * O(prefixes of all peers). Lists, parents and the hash are writer-only.
+ *
  * Publication: a node is filled in completely before rcu_assign_pointer()
  * makes it reachable; after that only its peer and child pointers change,
  * and always through rcu_assign_pointer(). Removal unlinks a node and hands
@@ -31,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <urcu-qsbr.h>
+#include <urcu/list.h>
 
 struct allowedips_node {
     struct allowedips_node *child[2];  /* RCU-published */
@@ -38,7 +46,17 @@ struct allowedips_node {
     uint64_t key[2];                   /* prefix, bits past cidr zero */
     uint64_t mask[2];                  /* cidr leading one bits */
     uint8_t cidr;
+    uint8_t family;
+    struct allowedips_node *parent;    /* writers only; NULL at the root */
+    struct cds_list_head peer_link;    /* writers only: on its peer's owner list */
     struct rcu_head rcu;
+};
+
+/* One peer's nodes (writers only), in a chained hash by peer pointer. */
+struct allowedips_owner {
+    const void *peer;
+    struct cds_list_head nodes;
+    struct allowedips_owner *next;     /* hash chain */
 };
 
 static unsigned family_bits(int family)
@@ -124,7 +142,7 @@ static struct allowedips_node **root_slot(struct allowedips *a, int family)
     return family == 4 ? &a->root4 : &a->root6;
 }
 
-static struct allowedips_node *node_new(const uint64_t k[2], unsigned cidr, void *peer)
+static struct allowedips_node *node_new(int family, const uint64_t k[2], unsigned cidr)
 {
     struct allowedips_node *n = calloc(1, sizeof(*n));
 
@@ -134,8 +152,114 @@ static struct allowedips_node *node_new(const uint64_t k[2], unsigned cidr, void
     n->key[0] = k[0] & n->mask[0];
     n->key[1] = k[1] & n->mask[1];
     n->cidr = (uint8_t)cidr;
-    n->peer = peer;
+    n->family = (uint8_t)family;
+    CDS_INIT_LIST_HEAD(&n->peer_link);
     return n;
+}
+
+/* ------------------------------------------------------- owner lists */
+
+static size_t owner_bucket(const struct allowedips *a, const void *peer)
+{
+    uint64_t h = (uint64_t)(uintptr_t)peer * 0x9e3779b97f4a7c15ULL;
+
+    return (size_t)(h >> 32) & (a->n_buckets - 1);
+}
+
+static struct allowedips_owner *owner_find(const struct allowedips *a, const void *peer)
+{
+    struct allowedips_owner *o;
+
+    if (!a->n_buckets)
+        return NULL;
+    for (o = a->buckets[owner_bucket(a, peer)]; o; o = o->next)
+        if (o->peer == peer)
+            return o;
+    return NULL;
+}
+
+/* Double the buckets when the chains get long; a failed grow keeps the old
+ * (longer chains, still correct). */
+static void owners_grow(struct allowedips *a)
+{
+    size_t n = a->n_buckets ? 2 * a->n_buckets : 64;
+    struct allowedips_owner **b = calloc(n, sizeof(*b)), **old = a->buckets;
+    size_t old_n = a->n_buckets;
+
+    if (!b)
+        return;
+    a->buckets = b;
+    a->n_buckets = n;
+    for (size_t i = 0; i < old_n; i++) {
+        struct allowedips_owner *o = old[i], *next;
+
+        for (; o; o = next) {
+            size_t at = owner_bucket(a, o->peer);
+
+            next = o->next;
+            o->next = b[at];
+            b[at] = o;
+        }
+    }
+    free(old);
+}
+
+/* The owner entry of peer, made if missing; NULL on ENOMEM. */
+static struct allowedips_owner *owner_get(struct allowedips *a, const void *peer)
+{
+    struct allowedips_owner *o = owner_find(a, peer);
+    size_t at;
+
+    if (o)
+        return o;
+    if (a->n_owners >= a->n_buckets)
+        owners_grow(a);
+    if (!a->n_buckets)
+        return NULL;
+    o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->peer = peer;
+    CDS_INIT_LIST_HEAD(&o->nodes);
+    at = owner_bucket(a, peer);
+    o->next = a->buckets[at];
+    a->buckets[at] = o;
+    a->n_owners++;
+    return o;
+}
+
+/* Forget peer's entry once its list is empty. */
+static void owner_put(struct allowedips *a, const void *peer)
+{
+    struct allowedips_owner **at, *o;
+
+    if (!a->n_buckets)
+        return;
+    for (at = &a->buckets[owner_bucket(a, peer)]; (o = *at); at = &o->next) {
+        if (o->peer != peer)
+            continue;
+        if (!cds_list_empty(&o->nodes))
+            return;
+        *at = o->next;
+        free(o);
+        a->n_owners--;
+        return;
+    }
+}
+
+/* Give node (holding no peer, or `from`) to `to` (not NULL), moving it
+ * between owner lists. The owner entry must exist (owner_get). */
+static void node_set_peer(struct allowedips *a, struct allowedips_node *n, struct allowedips_owner *to)
+{
+    void *from = n->peer;
+
+    if (from == to->peer)
+        return;
+    cds_list_del_init(&n->peer_link);
+    cds_list_add_tail(&n->peer_link, &to->nodes);
+    rcu_assign_pointer(n->peer, (void *)to->peer);
+    if (from)
+        owner_put(a, from);
 }
 
 static void node_free_rcu(struct rcu_head *head)
@@ -156,8 +280,7 @@ static struct allowedips_node *only_child(const struct allowedips_node *n)
 
 int allowedips_init(struct allowedips *a)
 {
-    a->root4 = NULL;
-    a->root6 = NULL;
+    memset(a, 0, sizeof(*a));
     wb_mutex_init(&a->lock);
     return 0;
 }
@@ -178,17 +301,36 @@ void allowedips_free(struct allowedips *a)
     free_subtree(a->root6);
     a->root4 = NULL;
     a->root6 = NULL;
+    for (size_t i = 0; i < a->n_buckets; i++) {
+        struct allowedips_owner *o = a->buckets[i], *next;
+
+        for (; o; o = next) {
+            next = o->next;
+            free(o);
+        }
+    }
+    free(a->buckets);
+    a->buckets = NULL;
+    a->n_buckets = a->n_owners = 0;
     wb_mutex_destroy(&a->lock);
+}
+
+/* Writer, a->lock held: the slot that points at n. */
+static struct allowedips_node **slot_of(struct allowedips *a, const struct allowedips_node *n)
+{
+    struct allowedips_node *parent = n->parent;
+
+    return parent ? &parent->child[bit_at(n->key, parent->cidr)] : root_slot(a, n->family);
 }
 
 /* Writer, a->lock held. Walks down while a node's prefix is a prefix of
  * the new one, then either takes over an exact match, hangs a leaf on an
  * empty slot, puts the new node above a longer one, or splits the edge
  * with a branch node at the first differing bit. */
-static int insert_locked(struct allowedips_node **slot, const uint64_t k[2],
-                         unsigned cidr, void *peer)
+static int insert_locked(struct allowedips *a, int family, const uint64_t k[2], unsigned cidr,
+                         struct allowedips_owner *o)
 {
-    struct allowedips_node *node, *fresh, *branch;
+    struct allowedips_node **slot = root_slot(a, family), *node, *fresh, *top, *parent = NULL;
     unsigned common = 0;
 
     while ((node = *slot)) {
@@ -196,27 +338,34 @@ static int insert_locked(struct allowedips_node **slot, const uint64_t k[2],
         if (common < node->cidr)
             break;
         if (node->cidr == cidr) {
-            rcu_assign_pointer(node->peer, peer);
+            node_set_peer(a, node, o);
             return 0;
         }
+        parent = node;
         slot = &node->child[bit_at(k, node->cidr)];
     }
-    fresh = node_new(k, cidr, peer);
+    fresh = node_new(family, k, cidr);
     if (!fresh)
         return -ENOMEM;
+    top = fresh;
     if (node && common == cidr) {
         fresh->child[bit_at(node->key, cidr)] = node;
+        node->parent = fresh;
     } else if (node) {
-        branch = node_new(k, common, NULL);
-        if (!branch) {
+        top = node_new(family, k, common);
+        if (!top) {
             free(fresh);
             return -ENOMEM;
         }
-        branch->child[bit_at(k, common)] = fresh;
-        branch->child[bit_at(node->key, common)] = node;
-        fresh = branch;
+        top->child[bit_at(k, common)] = fresh;
+        top->child[bit_at(node->key, common)] = node;
+        fresh->parent = top;
+        node->parent = top;
     }
-    rcu_assign_pointer(*slot, fresh);
+    top->parent = parent;
+    fresh->peer = (void *)o->peer;           /* not yet reachable: a plain store */
+    cds_list_add_tail(&fresh->peer_link, &o->nodes);
+    rcu_assign_pointer(*slot, top);
     return 0;
 }
 
@@ -224,6 +373,7 @@ static int insert_locked(struct allowedips_node **slot, const uint64_t k[2],
 int allowedips_insert(struct allowedips *a, int family, const uint8_t *addr,
                       uint8_t cidr, void *peer)
 {
+    struct allowedips_owner *o;
     uint64_t k[2];
     int ret = prepare_key(k, family, addr, cidr);
 
@@ -232,41 +382,61 @@ int allowedips_insert(struct allowedips *a, int family, const uint8_t *addr,
     if (!peer)
         return -EINVAL;
     wb_mutex_lock(&a->lock);
-    ret = insert_locked(root_slot(a, family), k, cidr, peer);
+    o = owner_get(a, peer);
+    ret = o ? insert_locked(a, family, k, cidr, o) : -ENOMEM;
+    if (ret)
+        owner_put(a, peer);        /* an entry made for nothing goes again */
     wb_mutex_unlock(&a->lock);
     return ret;
 }
 
-/* Writer, a->lock held. Clears the peer of the exact prefix; the node then
- * goes if it has fewer than two children, and its parent too if that left
- * the parent a branch node with a single child. */
-static int remove_locked(struct allowedips_node **slot, const uint64_t k[2],
-                         unsigned cidr, void *peer)
+/* Writer, a->lock held: n leaves its peer's list and holds no peer. */
+static void node_clear_peer(struct allowedips_node *n)
 {
-    struct allowedips_node **parent_slot = NULL, *node, *child, *parent;
+    cds_list_del_init(&n->peer_link);
+    rcu_assign_pointer(n->peer, NULL);
+}
 
-    while ((node = *slot) && node->cidr < cidr) {
+/* Writer, a->lock held; n holds no peer any more. It goes if it has fewer
+ * than two children (its child, if any, takes its slot), and its parent
+ * too if that left the parent a branch node with a single child. */
+static void collapse(struct allowedips *a, struct allowedips_node *n)
+{
+    struct allowedips_node *child, *parent;
+
+    if (n->child[0] && n->child[1])
+        return;
+    child = only_child(n);
+    parent = n->parent;
+    if (child)
+        child->parent = parent;
+    rcu_assign_pointer(*slot_of(a, n), child);
+    node_retire(n);
+    if (child || !parent || parent->peer)
+        return;
+    child = only_child(parent);           /* the sibling: not NULL */
+    child->parent = parent->parent;
+    rcu_assign_pointer(*slot_of(a, parent), child);
+    node_retire(parent);
+}
+
+/* Writer, a->lock held. Finds the exact prefix held by peer. */
+static int remove_locked(struct allowedips *a, int family, const uint64_t k[2], unsigned cidr,
+                         void *peer)
+{
+    struct allowedips_node *node = *root_slot(a, family);
+
+    while (node && node->cidr < cidr) {
         if (!prefix_matches(node, k))
             return -ENOENT;
-        parent_slot = slot;
-        slot = &node->child[bit_at(k, node->cidr)];
+        node = node->child[bit_at(k, node->cidr)];
     }
     if (!node || node->cidr != cidr || node->key[0] != k[0] || node->key[1] != k[1] ||
         node->peer != peer)
         return -ENOENT;
-    rcu_assign_pointer(node->peer, NULL);
-    if (node->child[0] && node->child[1])
-        return 0;
-    child = only_child(node);
-    rcu_assign_pointer(*slot, child);
-    node_retire(node);
-    if (child || !parent_slot)
-        return 0;
-    parent = *parent_slot;
-    if (parent->peer)
-        return 0;
-    rcu_assign_pointer(*parent_slot, only_child(parent));
-    node_retire(parent);
+    node_clear_peer(node);
+    owner_put(a, peer);
+    collapse(a, node);
     return 0;
 }
 
@@ -282,38 +452,31 @@ int allowedips_remove(struct allowedips *a, int family, const uint8_t *addr,
     if (!peer)
         return -EINVAL;
     wb_mutex_lock(&a->lock);
-    ret = remove_locked(root_slot(a, family), k, cidr, peer);
+    ret = remove_locked(a, family, k, cidr, peer);
     wb_mutex_unlock(&a->lock);
     return ret;
 }
 
-/* Writer, a->lock held. Post-order: children are pruned first, so when a
- * node is looked at its subtrees already keep the shape rule, and the node
- * only has to check itself. Recursion depth is at most 129. */
-static void prune_peer(struct allowedips_node **slot, const void *peer)
-{
-    struct allowedips_node *node = *slot;
-
-    if (!node)
-        return;
-    prune_peer(&node->child[0], peer);
-    prune_peer(&node->child[1], peer);
-    if (node->peer == peer)
-        rcu_assign_pointer(node->peer, NULL);
-    if (node->peer || (node->child[0] && node->child[1]))
-        return;
-    rcu_assign_pointer(*slot, only_child(node));
-    node_retire(node);
-}
-
-/* Any registered, online QSBR thread; takes a->lock. */
+/* Any registered, online QSBR thread; takes a->lock. Only peer's own
+ * nodes are visited. A node on the list always holds the peer, so the
+ * collapse of an earlier one never retires a later one (collapse only
+ * retires nodes that hold no peer). */
 void allowedips_remove_by_peer(struct allowedips *a, void *peer)
 {
+    struct allowedips_owner *o;
+    struct allowedips_node *n, *next;
+
     if (!peer)
         return;
     wb_mutex_lock(&a->lock);
-    prune_peer(&a->root4, peer);
-    prune_peer(&a->root6, peer);
+    o = owner_find(a, peer);
+    if (o) {
+        cds_list_for_each_entry_safe(n, next, &o->nodes, peer_link) {
+            node_clear_peer(n);
+            collapse(a, n);
+        }
+        owner_put(a, peer);
+    }
     wb_mutex_unlock(&a->lock);
 }
 
@@ -341,36 +504,51 @@ void *allowedips_lookup(const struct allowedips *a, int family, const uint8_t *a
     return found;
 }
 
-/* Writer side, a->lock held. Pre-order, 0 side first. */
-static int walk_locked(const struct allowedips_node *n, int family, const void *peer,
-                       allowedips_walk_fn fn, void *ctx)
+/* IPv4 first, then by address, shorter prefixes first: the order of a
+ * pre-order walk of the tries, 0 side first. */
+static int node_order(const void *x, const void *y)
 {
-    uint8_t addr[16];
-    int ret;
+    const struct allowedips_node *a = *(const struct allowedips_node *const *)x;
+    const struct allowedips_node *b = *(const struct allowedips_node *const *)y;
 
-    if (!n)
-        return 0;
-    if (n->peer == peer) {
-        store_key(addr, family, n->key);
-        ret = fn(ctx, family, addr, n->cidr);
-        if (ret)
-            return ret;
-    }
-    ret = walk_locked(n->child[0], family, peer, fn, ctx);
-    return ret ? ret : walk_locked(n->child[1], family, peer, fn, ctx);
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    if (a->key[0] != b->key[0])
+        return a->key[0] < b->key[0] ? -1 : 1;
+    if (a->key[1] != b->key[1])
+        return a->key[1] < b->key[1] ? -1 : 1;
+    return (a->cidr > b->cidr) - (a->cidr < b->cidr);
 }
 
-/* Any thread; takes a->lock, so fn must not call writer functions on a. */
+/* Any thread; takes a->lock, so fn must not call writer functions on a.
+ * O(k log k) for a peer with k prefixes, whatever the table holds. */
 int allowedips_walk_by_peer(struct allowedips *a, void *peer, allowedips_walk_fn fn, void *ctx)
 {
-    int ret;
+    struct allowedips_owner *o;
+    struct allowedips_node *n, **v = NULL;
+    size_t count = 0, i = 0;
+    uint8_t addr[16];
+    int ret = 0;
 
     if (!peer)
         return 0;
     wb_mutex_lock(&a->lock);
-    ret = walk_locked(a->root4, 4, peer, fn, ctx);
-    if (!ret)
-        ret = walk_locked(a->root6, 6, peer, fn, ctx);
+    o = owner_find(a, peer);
+    if (o)
+        cds_list_for_each_entry(n, &o->nodes, peer_link)
+            count++;
+    if (count && !(v = malloc(count * sizeof(*v))))
+        ret = -ENOMEM;
+    if (v) {
+        cds_list_for_each_entry(n, &o->nodes, peer_link)
+            v[i++] = n;
+        qsort(v, count, sizeof(*v), node_order);
+    }
+    for (i = 0; ret == 0 && v && i < count; i++) {
+        store_key(addr, v[i]->family, v[i]->key);
+        ret = fn(ctx, v[i]->family, addr, v[i]->cidr);
+    }
     wb_mutex_unlock(&a->lock);
+    free(v);
     return ret;
 }

@@ -30,12 +30,19 @@
 
 #include "proto/lock.h"
 
+#include <stddef.h>
+
 struct allowedips_node;
+struct allowedips_owner;
 
 struct allowedips {
     struct allowedips_node *root4;   /* RCU-published; NULL = empty */
     struct allowedips_node *root6;   /* RCU-published; NULL = empty */
     struct wb_mutex lock;            /* serialises writers */
+    /* Writers only: each peer's list of its nodes, hashed by peer pointer,
+     * so per-peer removal and walks cost what that peer holds. */
+    struct allowedips_owner **buckets;
+    size_t n_buckets, n_owners;
 };
 
 /* Called for each prefix of a peer: addr is the network-order prefix (4 or
@@ -63,7 +70,7 @@ int allowedips_insert(struct allowedips *a, int family, const uint8_t *addr,
 int allowedips_remove(struct allowedips *a, int family, const uint8_t *addr,
                       uint8_t cidr, void *peer);
 
-/* Remove every prefix of `peer`, both families. */
+/* Remove every prefix of `peer`, both families: O(its prefixes). */
 void allowedips_remove_by_peer(struct allowedips *a, void *peer);
 
 /* Longest-prefix match: the peer owning addr, or NULL. family other than 4
