@@ -400,5 +400,6 @@ void crypt_flush_stopped(struct device *dev)
     while (ring_sc_dequeue_bulk(dev->crypt, (void **)&j, 1))
         ;
     for (size_t i = 0; i < dev->n_list; i++)
-        crypt_drop_peer(dev, dev->list[i]);
+        if (dev->list[i])
+            crypt_drop_peer(dev, dev->list[i]);
 }

@@ -103,13 +103,9 @@ uint32_t device_alloc_index(void *ctx, struct wb_tunnel *t)
 
 /* The peer with this key, through the RCU hash table (a list scan made
  * configuring N peers O(N^2)). Control thread, online. */
-static struct device_peer *find_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], size_t *pos)
+static struct device_peer *find_peer(struct device *dev, const uint8_t key[WB_KEY_LEN])
 {
-    struct device_peer *p = peer_table_lookup_key(&dev->peers, key);
-
-    if (p && pos)
-        *pos = p->list_pos;
-    return p;
+    return peer_table_lookup_key(&dev->peers, key);
 }
 
 static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct device_peer **out)
@@ -168,22 +164,8 @@ static void wait_jobs_gone(struct device *dev, struct device_peer *p)
     }
 }
 
-/* Unlink now, free after a grace period and once no job of its is in
- * flight. The dead flag (under the tunnel lock) stops a datapath thread
- * that found the peer just before the unlink from registering new
- * indices or queueing new jobs for it. */
-static void remove_peer(struct device *dev, size_t pos)
+static void free_peer(struct device *dev, struct device_peer *p)
 {
-    struct device_peer *p = dev->list[pos];
-
-    wb_mutex_lock(&p->tun->lock);
-    p->dead = true;
-    allowedips_remove_by_peer(&dev->aips, p);
-    peer_table_del(&dev->peers, p);
-    wb_mutex_unlock(&p->tun->lock);
-    dev->list[pos] = dev->list[--dev->n_list];
-    dev->list[pos]->list_pos = pos;
-    control_grace_period();
     wait_jobs_gone(dev, p);
     peer_table_free_indices(p);
     wb_tunnel_destroy(p->tun);
@@ -191,10 +173,89 @@ static void remove_peer(struct device *dev, size_t pos)
     free(p);
 }
 
+/* Free what the removals of this change unlinked: one grace period for
+ * all of them, then each once no job of its is in flight. Control
+ * thread, online. */
+static void reap_doomed(struct device *dev)
+{
+    if (!dev->n_doomed)
+        return;
+    control_grace_period();
+    for (size_t i = 0; i < dev->n_doomed; i++)
+        free_peer(dev, dev->doomed[i]);
+    dev->n_doomed = 0;
+}
+
+/* Drop the holes a dump left, once no dump is in progress. */
+static void compact_list(struct device *dev)
+{
+    size_t n = 0;
+
+    if (dev->dumps || !dev->n_holes)
+        return;
+    for (size_t i = 0; i < dev->n_list; i++) {
+        if (!dev->list[i])
+            continue;
+        dev->list[i]->list_pos = n;
+        dev->list[n++] = dev->list[i];
+    }
+    dev->n_list = n;
+    dev->n_holes = 0;
+}
+
+/* Take p out of the list: its slot is refilled from the end, or left a
+ * hole while a dump holds positions. */
+static void list_del(struct device *dev, struct device_peer *p)
+{
+    size_t pos = p->list_pos;
+
+    if (dev->dumps) {
+        dev->list[pos] = NULL;
+        dev->n_holes++;
+        return;
+    }
+    dev->list[pos] = dev->list[--dev->n_list];
+    dev->list[pos]->list_pos = pos;
+}
+
+/* Unlink now; free after a grace period (reap_doomed, at the end of the
+ * change) and once no job of its is in flight. The dead flag (under the
+ * tunnel lock) stops a datapath thread that found the peer just before
+ * the unlink from registering new indices or queueing new jobs for it. */
+static void remove_peer(struct device *dev, struct device_peer *p)
+{
+    bool doom = true;
+
+    if (dev->n_doomed == dev->cap_doomed) {
+        size_t cap = dev->cap_doomed ? 2 * dev->cap_doomed : 64;
+        struct device_peer **d = realloc(dev->doomed, cap * sizeof(*d));
+
+        if (d) {
+            dev->doomed = d;
+            dev->cap_doomed = cap;
+        } else {
+            doom = false;      /* no room to defer: pay this one's grace period now */
+        }
+    }
+    wb_mutex_lock(&p->tun->lock);
+    p->dead = true;
+    allowedips_remove_by_peer(&dev->aips, p);
+    peer_table_del(&dev->peers, p);
+    wb_mutex_unlock(&p->tun->lock);
+    list_del(dev, p);
+    if (doom) {
+        dev->doomed[dev->n_doomed++] = p;
+    } else {
+        control_grace_period();
+        free_peer(dev, p);
+    }
+}
+
 static void remove_all_peers(struct device *dev)
 {
-    while (dev->n_list)
-        remove_peer(dev, dev->n_list - 1);
+    for (size_t i = dev->n_list; i-- > 0;)
+        if (dev->list[i])
+            remove_peer(dev, dev->list[i]);
 }
 
 /* ----------------------------------------------------------------- config */
@@ -238,8 +299,8 @@ static bool same_private_key(const struct device *dev, const uint8_t *k)
 static int set_private_key(struct device *dev, const uint8_t key[WB_KEY_LEN])
 {
     const uint8_t *k = all_zero(key, WB_KEY_LEN) ? NULL : key;
+    struct device_peer *self;
     uint8_t pub[WB_KEY_LEN];
-    size_t pos;
     int ret;
 
     /* Unchanged: keep every session, as wireguard-go and Linux do (wg
@@ -249,15 +310,19 @@ static int set_private_key(struct device *dev, const uint8_t key[WB_KEY_LEN])
 
     /* A peer with our own public key would talk to itself: drop it, as
      * wireguard-go does. */
-    if (k && wb_key_public(pub, k) == 0 && find_peer(dev, pub, &pos))
-        remove_peer(dev, pos);
+    if (k && wb_key_public(pub, k) == 0 && (self = find_peer(dev, pub)))
+        remove_peer(dev, self);
     pause_datapath(dev);
     ret = tunnel_shared_set_private_key(&dev->shared, k);
     if (ret == 0) {
         for (size_t i = 0; i < dev->n_list; i++) {
-            wb_mutex_lock(&dev->list[i]->tun->lock);
-            tunnel_identity_changed_locked(dev->list[i]->tun);
-            wb_mutex_unlock(&dev->list[i]->tun->lock);
+            struct device_peer *p = dev->list[i];
+
+            if (!p)
+                continue;
+            wb_mutex_lock(&p->tun->lock);
+            tunnel_identity_changed_locked(p->tun);
+            wb_mutex_unlock(&p->tun->lock);
         }
     }
     resume_datapath(dev);
@@ -307,13 +372,12 @@ static int apply_peer(struct device *dev, const struct config_peer *cp)
 {
     struct device_peer *p;
     struct wb_endpoint ep;
-    size_t pos;
     int ret;
 
-    p = find_peer(dev, cp->public_key, &pos);
+    p = find_peer(dev, cp->public_key);
     if (cp->remove) {
         if (p)
-            remove_peer(dev, pos);
+            remove_peer(dev, p);
         return 0;
     }
     if (!p) {
@@ -358,6 +422,7 @@ int device_set_config(struct device *dev, const struct config *c)
         remove_all_peers(dev);
     for (size_t i = 0; ret == 0 && i < c->n_peers; i++)
         ret = apply_peer(dev, &c->peers[i]);
+    reap_doomed(dev);
     control_leave(dev);
     return ret;
 }
@@ -412,26 +477,66 @@ static int get_peer(struct device *dev, struct device_peer *p, struct config_pee
     return ret;
 }
 
-int device_get_config(struct device *dev, struct config *out)
+void device_dump_begin(struct device *dev, struct device_dump *d)
 {
+    pthread_mutex_lock(&dev->control_lock);
+    dev->dumps++;
+    pthread_mutex_unlock(&dev->control_lock);
+    d->pos = 0;
+    d->started = false;
+}
+
+int device_dump_next(struct device *dev, struct device_dump *d, struct config *out, size_t max_peers)
+{
+    size_t n = 0;
     int ret = 0;
 
     control_enter(dev);
-    if (dev->shared.local.has_identity) {
-        out->has_private_key = true;
-        memcpy(out->private_key, dev->shared.local.private_key, WB_KEY_LEN);
+    if (!d->started) {
+        d->started = true;
+        if (dev->shared.local.has_identity) {
+            out->has_private_key = true;
+            memcpy(out->private_key, dev->shared.local.private_key, WB_KEY_LEN);
+        }
+        out->has_listen_port = true;
+        out->listen_port = dev->listen_port;
+        out->has_fwmark = dev->fwmark != 0;
+        out->fwmark = dev->fwmark;
     }
-    out->has_listen_port = true;
-    out->listen_port = dev->listen_port;
-    out->has_fwmark = dev->fwmark != 0;
-    out->fwmark = dev->fwmark;
-    for (size_t i = 0; ret == 0 && i < dev->n_list; i++) {
-        struct config_peer *cp = config_add_peer(out);
+    for (; ret == 0 && n < max_peers && d->pos < dev->n_list; d->pos++) {
+        struct device_peer *p = dev->list[d->pos];
+        struct config_peer *cp;
 
-        ret = cp ? get_peer(dev, dev->list[i], cp) : -ENOMEM;
+        if (!p)
+            continue;
+        cp = config_add_peer(out);
+        ret = cp ? get_peer(dev, p, cp) : -ENOMEM;
+        n++;
     }
+    if (ret == 0)
+        ret = d->pos < dev->n_list;
     control_leave(dev);
     return ret;
+}
+
+void device_dump_end(struct device *dev, struct device_dump *d)
+{
+    (void)d;
+    pthread_mutex_lock(&dev->control_lock);
+    dev->dumps--;
+    compact_list(dev);
+    pthread_mutex_unlock(&dev->control_lock);
+}
+
+int device_get_config(struct device *dev, struct config *out)
+{
+    struct device_dump d;
+    int ret;
+
+    device_dump_begin(dev, &d);
+    ret = device_dump_next(dev, &d, out, SIZE_MAX);
+    device_dump_end(dev, &d);
+    return ret < 0 ? ret : 0;
 }
 
 static void add_stats(struct worker_stats *sum, const struct worker_stats *st)
@@ -729,6 +834,7 @@ void device_destroy(struct device *dev)
     device_stop(dev);
     control_enter(dev);
     remove_all_peers(dev);
+    reap_doomed(dev);
     control_leave(dev);
     rcu_barrier();               /* index entries queued with call_rcu */
     ratelimiter_free(&dev->ratelimiter);
@@ -743,6 +849,7 @@ void device_destroy(struct device *dev)
     pthread_mutex_destroy(&dev->pause_mtx);
     pthread_cond_destroy(&dev->pause_cond);
     free(dev->list);
+    free(dev->doomed);
     wb_memzero(dev, sizeof(*dev));
     free(dev);
 }

@@ -80,8 +80,29 @@ void device_destroy(struct device *dev);
  * as with wireguard-go. Control thread; serialised internally. */
 int device_set_config(struct device *dev, const struct config *change);
 /* Fill *out (config_init'ed by the caller) with the running configuration
- * and per-peer statistics, in UAPI get form. Returns 0 or -errno. */
+ * and per-peer statistics, in UAPI get form. Returns 0 or -errno. Holds
+ * the control lock throughout: for many peers, dump in parts. */
 int device_get_config(struct device *dev, struct config *out);
+
+/* The same in parts, so that a long dump (100,000 peers) does not hold up
+ * a change: the control lock is taken for each part only. A peer that is
+ * configured for the whole dump comes exactly once; one added meanwhile
+ * may or may not come, one removed meanwhile may have come already.
+ *   begin: start a dump (every begin needs its end);
+ *   next:  append up to max_peers peers to *out (config_init'ed by the
+ *          caller, who may config_free it between parts), and the device
+ *          part (keys, port, fwmark) on the first call; returns 1 when
+ *          more may follow, 0 when the dump is complete, or -errno;
+ *   end:   finish it (also after an error).
+ * Control threads; a dump may span several threads but each call is made
+ * by one at a time. */
+struct device_dump {
+    size_t pos;
+    bool started;
+};
+void device_dump_begin(struct device *dev, struct device_dump *d);
+int device_dump_next(struct device *dev, struct device_dump *d, struct config *out, size_t max_peers);
+void device_dump_end(struct device *dev, struct device_dump *d);
 
 /* Counters of the datapath, summed over its threads. */
 struct device_stats {

@@ -37,10 +37,20 @@ struct device {
     struct allowedips aips;
     struct ratelimiter ratelimiter;
 
-    /* Control plane: serialises set/get; owns the list of peers it walks. */
+    /* Control plane: serialises set/get; owns the list of peers it walks.
+     * A removed peer's slot is refilled from the end, unless a dump (a get
+     * in parts, which releases the lock between parts) is in progress:
+     * then the slot stays NULL until the last dump ends, so positions hold
+     * still and a dump sees every peer that stays exactly once. */
     pthread_mutex_t control_lock;
     struct device_peer **list;
-    size_t n_list, cap_list;
+    size_t n_list, cap_list, n_holes;
+    unsigned dumps;
+    /* Unlinked peers waiting for one grace period, shared by all the
+     * removals of one change (one synchronize_rcu per change, not per
+     * peer: replacing 20,000 peers took 6.7 s). */
+    struct device_peer **doomed;
+    size_t n_doomed, cap_doomed;
     uint16_t listen_port;
     uint32_t fwmark;
 

@@ -40,7 +40,7 @@ struct memio {
     uint64_t tx_dropped;
 };
 
-#define N_HOSTS 3
+#define N_HOSTS 4
 static struct memio *hosts[N_HOSTS];
 static pthread_mutex_t net_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -607,6 +607,80 @@ static void test_flood_under_load(void)
            (unsigned long long)st.drop_unknown_peer);
 }
 
+/* A dump in parts, with peers removed and added between parts: every
+ * peer that stays the whole time comes exactly once, and the removals of
+ * one change (one grace period for all of them) leave the rest working. */
+static void test_dump_in_parts(void)
+{
+    enum { N = 600, PART = 64 };
+    static uint8_t keys[N][32];
+    static unsigned seen[N];
+    struct memio *io_d = memio_new(3, 4, 4000);
+    struct device_dump d;
+    struct device *dev;
+    struct config c, part;
+    int more, parts = 0;
+
+    CHECK(device_create(&io_d->base, NULL, &dev) == 0);
+    config_init(&c);
+    for (unsigned i = 0; i < N; i++) {
+        struct config_peer *cp = config_add_peer(&c);
+        char ip[32];
+
+        wb_key_generate(keys[i]);
+        wb_key_public(keys[i], keys[i]);
+        memcpy(cp->public_key, keys[i], 32);
+        snprintf(ip, sizeof(ip), "10.%u.%u.0/24", i / 256, i % 256);
+        add_prefix(cp, ip);
+    }
+    CHECK(device_set_config(dev, &c) == 0);
+    config_free(&c);
+
+    memset(seen, 0, sizeof(seen));
+    device_dump_begin(dev, &d);
+    do {
+        config_init(&part);
+        more = device_dump_next(dev, &d, &part, PART);
+        CHECK(more >= 0);
+        CHECK(part.n_peers <= PART);
+        for (size_t k = 0; k < part.n_peers; k++)
+            for (unsigned i = 0; i < N; i++)
+                if (memcmp(part.peers[k].public_key, keys[i], 32) == 0) {
+                    seen[i]++;
+                    CHECK(part.peers[k].n_allowed_ips == 1);
+                }
+        config_free(&part);
+        if (parts++ == 2) {
+            /* Remove every 7th peer (some dumped already, most not) and
+             * add one, between two parts. */
+            config_init(&c);
+            for (unsigned i = 0; i < N; i += 7) {
+                struct config_peer *cp = config_add_peer(&c);
+
+                memcpy(cp->public_key, keys[i], 32);
+                cp->remove = true;
+            }
+            CHECK(device_set_config(dev, &c) == 0);
+            config_free(&c);
+        }
+    } while (more == 1);
+    device_dump_end(dev, &d);
+    for (unsigned i = 0; i < N; i++)
+        if (i % 7)
+            CHECK(seen[i] == 1);
+        else
+            CHECK(seen[i] <= 1);
+
+    /* After the dump the holes are gone: a plain get has the survivors. */
+    config_init(&c);
+    CHECK(device_get_config(dev, &c) == 0);
+    CHECK(c.n_peers == N - (N + 6) / 7);
+    config_free(&c);
+    device_destroy(dev);
+    printf("dump in %d parts of %d with removals between parts: each staying peer once\n", parts,
+           PART);
+}
+
 int main(void)
 {
     CHECK(wb_init() == 0);
@@ -625,6 +699,7 @@ int main(void)
     test_key_change();
     test_remove_under_traffic();
     test_flood_under_load();
+    test_dump_in_parts();
 
     device_destroy(dev_a);
     device_destroy(dev_b);
