@@ -170,14 +170,17 @@ void batch_drain_peer(struct batch *b, struct device_peer *p)
         struct wb_result r;
 
         if (!out)
-            return;
+            break;
         r = tunnel_drain(p->tun, out->data, pkt_room(out));
         if (r.op != WB_WRITE_TO_NETWORK) {
             batch_put_buf(b, out);
-            return;
+            break;
         }
         batch_send_to_peer(b, p, out, r.size);
     }
+    /* Every path that touches a peer's timers ends here. */
+    if (handshake_note_locked(b->dev, p, b->queue < 0))
+        STAT_INC(b->st, hs_requests);
 }
 
 void batch_network_result(struct batch *b, struct device_peer *p, struct pkt *out, struct wb_result r)

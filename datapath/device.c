@@ -133,6 +133,8 @@ static int add_peer(struct device *dev, const uint8_t key[WB_KEY_LEN], struct de
         return ret;
     }
     p->tun->owner = p;
+    p->tun->defer_initiations = true;      /* the handshake thread makes them */
+    wheel_entry_init(&p->wheel);
     ret = peer_table_add(&dev->peers, p);
     if (ret < 0) {
         wb_tunnel_destroy(p->tun);
@@ -156,6 +158,7 @@ static void wait_jobs_gone(struct device *dev, struct device_peer *p)
         if (datapath_gone(dev)) {
             crypt_flush_drains(dev);
             crypt_drop_peer(dev, p);
+            handshake_drop_all(dev);
             continue;
         }
         rcu_thread_offline();
@@ -242,6 +245,7 @@ static void remove_peer(struct device *dev, struct device_peer *p)
     allowedips_remove_by_peer(&dev->aips, p);
     peer_table_del(&dev->peers, p);
     wb_mutex_unlock(&p->tun->lock);
+    handshake_forget(dev, p);
     list_del(dev, p);
     if (doom) {
         dev->doomed[dev->n_doomed++] = p;
@@ -402,11 +406,11 @@ static int apply_peer(struct device *dev, const struct config_peer *cp)
     }
     if (cp->has_persistent_keepalive)
         tunnel_set_persistent_keepalive_locked(p->tun, cp->persistent_keepalive);
+    /* A first keepalive goes now, through the handshake thread. */
+    if (dev->started)
+        handshake_note_locked(dev, p, false);
     wb_mutex_unlock(&p->tun->lock);
-    ret = apply_allowed_ips(dev, p, cp);
-    if (cp->has_persistent_keepalive && cp->persistent_keepalive && dev->io->ops->wake)
-        dev->io->ops->wake(dev->io);    /* send the first keepalive now, not at the next tick */
-    return ret;
+    return apply_allowed_ips(dev, p, cp);
 }
 
 int device_set_config(struct device *dev, const struct config *c)
@@ -646,6 +650,11 @@ static int alloc_datapath(struct device *dev)
         ret = ring_create(DEVICE_HANDSHAKE_RING, &dev->hs_in);
     if (!ret)
         ret = ring_create(DEVICE_HANDSHAKE_OUT_RING, &dev->hs_out);
+    if (!ret)
+        ret = ring_create(DEVICE_HS_REQUEST_RING, &dev->hs_req);
+    if (!ret)
+        ret = timer_wheel_init(&dev->hs.wheel, DEVICE_WHEEL_SLOTS, DEVICE_TICK_NS,
+                               clock_monotonic_ns(dev->opt.clock));
     if (ret)
         return ret;
     pool_init_objects(dev->pkts, init_pkt, dev);
@@ -670,6 +679,8 @@ static void free_datapath(struct device *dev)
     for (unsigned i = 0; dev->workers && i < dev->n_workers; i++)
         ring_destroy(dev->workers[i].drains);
     free(dev->workers);
+    timer_wheel_free(&dev->hs.wheel);
+    ring_destroy(dev->hs_req);
     ring_destroy(dev->hs_out);
     ring_destroy(dev->hs_in);
     ring_destroy(dev->crypt);
@@ -762,6 +773,7 @@ static void release_datapath(struct device *dev)
     struct pkt *p;
 
     crypt_flush_stopped(dev);
+    handshake_drop_all(dev);
     while (ring_sc_dequeue_bulk(dev->hs_in, (void **)&p, 1))
         pool_put(dev->pkts, POOL_NO_CACHE, p);
     while (ring_sc_dequeue_bulk(dev->hs_out, (void **)&p, 1))
@@ -778,6 +790,7 @@ int device_start(struct device *dev)
     if (dev->started)
         return -EALREADY;
     atomic_store(&dev->stop, false);
+    atomic_store(&dev->hs_sweep, true);    /* timers of peers configured before */
     dev->n_exited = dev->n_paused = 0;
     dev->n_threads = dev->n_workers + 1;
     for (unsigned i = 0; !ret && i < dev->n_workers; i++)

@@ -28,6 +28,11 @@
 #define DEVICE_HANDSHAKE_RING 4096
 #define DEVICE_HANDSHAKE_OUT_RING 1024
 #define DEVICE_HANDSHAKES_PER_ROUND 16
+/* Peers handed to the handshake thread (an initiation to make, a timer
+ * armed earlier): when full, it sweeps every peer instead. */
+#define DEVICE_HS_REQUEST_RING 4096
+/* The timer wheel: one slot per tick, 1024 ticks (102 s) a turn. */
+#define DEVICE_WHEEL_SLOTS 1024
 
 struct device {
     struct io_backend *io;
@@ -68,6 +73,8 @@ struct device {
     struct ring *crypt;            /* MPMC: jobs waiting for crypto, any worker runs them */
     struct ring *hs_in;            /* MPSC: handshake messages, workers -> handshake thread */
     struct ring *hs_out;           /* SPMC: datagrams the handshake thread made, for any worker */
+    struct ring *hs_req;           /* MPSC: peers the handshake thread must look at */
+    atomic_bool hs_sweep;          /* hs_req overflowed (or a start): look at every peer */
     atomic_ulong idle;             /* bit i: worker i waits for I/O (kick it for crypto work) */
 
     /* Pausing the datapath, to change what it reads without RCU (identity,

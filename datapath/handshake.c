@@ -5,9 +5,13 @@
  * holds up data and a flood of initiations cannot starve it: when the
  * ring is 1/8 full the device is under load for a second (cookies,
  * per-source rate limits), and when it is full further messages are
- * counted and dropped by the workers. The thread also runs every peer's
- * timers each 100 ms (retransmits, keepalives, rekeys). What it sends goes
- * through another ring (hs_out) to whichever worker is free.
+ * counted and dropped by the workers. It also makes every initiation (a
+ * worker that wants one leaves it in the tunnel's pending state and hands
+ * the peer over through hs_req), and runs the peers' timers (retransmits,
+ * keepalives, rekeys, zeroing) from a timing wheel: each 100 ms tick
+ * looks only at the peers with a deadline in it, so idle peers cost
+ * nothing. What it sends goes through another ring (hs_out) to whichever
+ * worker is free.
  *
  * Concurrency: one thread; a registered QSBR reader, online while it
  * works, offline while it sleeps. Peers are touched under their lock,
@@ -142,7 +146,138 @@ static bool process_handshakes(struct handshake_thread *hs, uint64_t now)
     return !ring_empty(dev->hs_in);
 }
 
-static void tick_peers(struct batch *b, uint64_t now)
+/* ------------------------------------------------------------ timers */
+
+/* Handshake thread, p->tun->lock held: file p under due (0: take it out).
+ * A filed peer holds one inflight count, so it is not freed while the
+ * wheel points at it. */
+static void wheel_file(struct device *dev, struct device_peer *p, uint64_t due)
+{
+    struct handshake_thread *hs = &dev->hs;
+
+    p->timer_filed = due;
+    if (!due) {
+        if (wheel_entry_filed(&p->wheel)) {
+            timer_wheel_cancel(&hs->wheel, &p->wheel);
+            /* (D) release: pairs with wait_jobs_gone's acquire. */
+            atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+        }
+        return;
+    }
+    if (!wheel_entry_filed(&p->wheel))
+        atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+    timer_wheel_file(&hs->wheel, &p->wheel, due);
+}
+
+/* Ask the handshake thread to look at p, once until it has. Holds an
+ * inflight count while queued. A full ring sets hs_sweep instead, and
+ * hs_wanted stays set: the sweep looks at every peer. */
+static void request(struct device *dev, struct device_peer *p)
+{
+    if (atomic_exchange_explicit(&p->hs_wanted, true, memory_order_acq_rel))
+        return;
+    atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+    if (!ring_mp_enqueue_bulk(dev->hs_req, (void *const *)&p, 1)) {
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+        atomic_store(&dev->hs_sweep, true);
+    }
+    handshake_kick(dev);
+}
+
+bool handshake_note_locked(struct device *dev, struct device_peer *p, bool hs_thread)
+{
+    struct wb_tunnel *t = p->tun;
+    bool wanted = t->pending.initiation || t->pending.keepalive;
+    uint64_t next;
+
+    if (hs_thread) {
+        next = p->dead ? 0 : wanted ? 1 : tunnel_next_tick_locked(t);
+        wheel_file(dev, p, next);          /* 1: long past, so at the next tick */
+        return false;
+    }
+    if (p->dead)
+        return false;
+    next = tunnel_next_tick_locked(t);
+    if (next && (!p->timer_filed || next < p->timer_filed))
+        p->timer_filed = next;
+    else if (!wanted)
+        return false;
+    request(dev, p);
+    return true;
+}
+
+/* Look at p: fire its due timers, make the initiation a worker left for
+ * us, send what that gives, and file it again under its next deadline.
+ * Handshake thread; the caller holds p (an inflight count, or an RCU
+ * read-side reference while online). */
+static void visit_peer(struct batch *b, struct device_peer *p)
+{
+    struct device *dev = b->dev;
+    struct wb_tunnel *t = p->tun;
+    struct pkt *out = batch_udp_slot(b);
+
+    STAT_INC(b->st, timer_visits);
+    wb_mutex_lock(&t->lock);
+    if (p->dead || !out) {
+        wheel_file(dev, p, p->dead ? 0 : 1);   /* no buffer: again at the next tick */
+        wb_mutex_unlock(&t->lock);
+        if (out)
+            batch_put_buf(b, out);
+        return;
+    }
+    t->defer_initiations = false;          /* X25519 belongs here */
+    {
+        struct wb_result r = tunnel_tick_locked(t, out->data, pkt_room(out));
+
+        if (t->pending.clear_endpoint_src) {
+            t->pending.clear_endpoint_src = false;
+            memset(&p->src, 0, sizeof(p->src));
+            p->src_ifindex = 0;
+        }
+        batch_network_result(b, p, out, r);    /* drains, and files p again */
+    }
+    t->defer_initiations = true;
+    wb_mutex_unlock(&t->lock);
+}
+
+/* Peers due by the wheel. Each comes off the expire list with the
+ * wheel's inflight count, which is dropped once it is visited. */
+static void visit_due(struct batch *b, uint64_t now)
+{
+    struct device *dev = b->dev;
+    struct cds_list_head due;
+    struct wheel_entry *e, *next;
+
+    CDS_INIT_LIST_HEAD(&due);
+    timer_wheel_expire(&dev->hs.wheel, now, &due);
+    cds_list_for_each_entry_safe(e, next, &due, link) {
+        struct device_peer *p = caa_container_of(e, struct device_peer, wheel);
+
+        cds_list_del_init(&e->link);
+        visit_peer(b, p);
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+    }
+}
+
+/* Peers the workers or the control side asked us to look at. Returns
+ * whether any were left. */
+static bool visit_requested(struct batch *b)
+{
+    struct device *dev = b->dev;
+    struct device_peer *p[64];
+    unsigned n = ring_sc_dequeue_burst(dev->hs_req, (void **)p, 64);
+
+    for (unsigned i = 0; i < n; i++) {
+        atomic_store_explicit(&p[i]->hs_wanted, false, memory_order_release);
+        visit_peer(b, p[i]);
+        atomic_fetch_sub_explicit(&p[i]->inflight, 1, memory_order_release);
+    }
+    return !ring_empty(dev->hs_req);
+}
+
+/* Every peer (at start, and when the request ring overflowed). Online:
+ * the table walk holds the peers. */
+static void visit_all(struct batch *b)
 {
     struct device *dev = b->dev;
     struct cds_lfht_iter iter;
@@ -152,26 +287,66 @@ static void tick_peers(struct batch *b, uint64_t now)
      * the end of the walk (undefined behaviour); walk nodes instead. */
     cds_lfht_for_each(dev->peers.by_key, &iter, node) {
         struct device_peer *p = caa_container_of(node, struct device_peer, key_node);
-        struct pkt *out = batch_udp_slot(b);
 
-        if (!out)
-            break;
-        wb_mutex_lock(&p->tun->lock);
-        if (p->dead) {
-            batch_put_buf(b, out);
-        } else {
-            struct wb_result r = tunnel_tick_locked(p->tun, out->data, pkt_room(out));
-
-            if (p->tun->pending.clear_endpoint_src) {
-                p->tun->pending.clear_endpoint_src = false;
-                memset(&p->src, 0, sizeof(p->src));
-                p->src_ifindex = 0;
-            }
-            batch_network_result(b, p, out, r);
-        }
-        wb_mutex_unlock(&p->tun->lock);
+        atomic_store_explicit(&p->hs_wanted, false, memory_order_release);
+        visit_peer(b, p);
     }
-    ratelimiter_gc(&dev->ratelimiter, now);
+}
+
+/* Removed peers: out of the wheel, and their list count dropped. */
+static void forget_dead(struct device *dev)
+{
+    struct handshake_thread *hs = &dev->hs;
+    struct device_peer *p, *next;
+
+    pthread_mutex_lock(&hs->mtx);
+    p = hs->dead;
+    hs->dead = NULL;
+    pthread_mutex_unlock(&hs->mtx);
+    for (; p; p = next) {
+        next = p->dead_next;
+        wb_mutex_lock(&p->tun->lock);
+        wheel_file(dev, p, 0);
+        wb_mutex_unlock(&p->tun->lock);
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+    }
+}
+
+void handshake_forget(struct device *dev, struct device_peer *p)
+{
+    struct handshake_thread *hs = &dev->hs;
+
+    atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+    pthread_mutex_lock(&hs->mtx);
+    p->dead_next = hs->dead;
+    hs->dead = p;
+    hs->kicked = true;
+    pthread_cond_signal(&hs->cond);
+    pthread_mutex_unlock(&hs->mtx);
+}
+
+void handshake_drop_all(struct device *dev)
+{
+    struct handshake_thread *hs = &dev->hs;
+    struct device_peer *p;
+
+    forget_dead(dev);
+    while (ring_sc_dequeue_bulk(dev->hs_req, (void **)&p, 1)) {
+        atomic_store(&p->hs_wanted, false);
+        atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+    }
+    for (uint64_t i = 0; hs->wheel.slots && i <= hs->wheel.mask; i++) {
+        struct wheel_entry *e, *next;
+
+        cds_list_for_each_entry_safe(e, next, &hs->wheel.slots[i], link) {
+            p = caa_container_of(e, struct device_peer, wheel);
+            p->timer_filed = 0;
+            timer_wheel_cancel(&hs->wheel, e);
+            atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
+        }
+    }
+    /* Whatever was asked of the stopped thread: a restart looks at all. */
+    atomic_store(&dev->hs_sweep, true);
 }
 
 void handshake_kick(struct device *dev)
@@ -224,8 +399,13 @@ void *handshake_main(void *arg)
         device_thread_maybe_pause(dev);
         now = tunnel_shared_now(&dev->shared);
         more = process_handshakes(hs, now);
+        forget_dead(dev);
+        more |= visit_requested(&hs->b);
+        if (atomic_exchange(&dev->hs_sweep, false))
+            visit_all(&hs->b);
         if (now >= hs->next_tick) {
-            tick_peers(&hs->b, now);
+            visit_due(&hs->b, now);
+            ratelimiter_gc(&dev->ratelimiter, now);
             hs->next_tick = now + DEVICE_TICK_NS;
         }
         batch_flush(&hs->b);

@@ -22,6 +22,7 @@
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
+#include "datapath/timer_wheel.h"
 #include "include/wirebolt.h"
 
 struct wb_tunnel;
@@ -61,6 +62,14 @@ struct device_peer {
     struct index_entry *indices[PEER_MAX_INDICES];
     bool dead;                             /* unlinked: the datapath must leave it alone */
     struct cds_lfht_node key_node;
+    /* Timers (handshake.c). The handshake thread files the peer in its
+     * wheel under the earliest armed deadline; timer_filed (tun->lock) is
+     * what it filed, so a worker that arms an earlier one, or leaves an
+     * initiation for it, asks it to look again (hs_wanted: asked once). */
+    struct wheel_entry wheel;              /* handshake thread only */
+    uint64_t timer_filed;                  /* tun->lock; 0 = nothing filed */
+    atomic_bool hs_wanted;
+    struct device_peer *dead_next;         /* on the handshake thread's dead list */
 };
 
 struct peer_table {

@@ -27,6 +27,7 @@
 
 #include "crypto/aead.h"
 #include "datapath/pkt.h"
+#include "datapath/timer_wheel.h"
 
 struct device;
 struct device_peer;
@@ -59,7 +60,9 @@ struct wb_tunnel;
     X(jobs)                /* crypto jobs this thread prepared */                          \
     X(job_packets)         /* packets in them (job_packets / jobs = batch size) */         \
     X(jobs_run)            /* jobs this thread ran the crypto of */                        \
-    X(input_deferred)      /* loop turns that left input queued: crypto backlog */
+    X(input_deferred)      /* loop turns that left input queued: crypto backlog */    \
+    X(hs_requests)         /* peers handed to the handshake thread (initiation, timer) */ \
+    X(timer_visits)        /* peers the handshake thread looked at (due, asked, swept) */
 
 struct worker_stats {
 #define WORKER_STAT_FIELD(name) uint64_t name;
@@ -105,8 +108,10 @@ struct handshake_thread {
     pthread_mutex_t mtx;
     pthread_cond_t cond;
     bool kicked;                   /* under mtx */
+    struct device_peer *dead;      /* under mtx: removed peers to take out of the wheel */
     uint64_t under_load_until;
     uint64_t next_tick;
+    struct timer_wheel wheel;      /* peers with a timer armed, by earliest deadline */
     struct batch b;
 };
 
@@ -185,5 +190,17 @@ void *handshake_main(void *arg);
 void handshake_consume_indexed(struct batch *b, struct pkt *in);
 /* A worker after queueing handshake messages: wake the thread. */
 void handshake_kick(struct device *dev);
+/* After touching p (p->tun->lock held): if an initiation waits for the
+ * handshake thread, or a timer is now armed earlier than the thread knows,
+ * hand p to it (once; a full request ring makes it sweep every peer). On
+ * the handshake thread itself (hs_thread) p is refiled at once. Returns
+ * whether p was handed over. Any datapath or control thread, online. */
+bool handshake_note_locked(struct device *dev, struct device_peer *p, bool hs_thread);
+/* Control thread, p unlinked and marked dead: have the handshake thread
+ * drop it from its wheel (p->inflight counts until it has). */
+void handshake_forget(struct device *dev, struct device_peer *p);
+/* Control thread, every datapath thread stopped or gone: drop every
+ * request and wheel entry (and their inflight counts). */
+void handshake_drop_all(struct device *dev);
 
 #endif

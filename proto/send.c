@@ -23,9 +23,18 @@ struct wb_result tunnel_send_initiation(struct wb_tunnel *t, uint8_t *dst, size_
                                         bool is_retry, bool force)
 {
     struct peer *p = &t->peer;
-    uint64_t now = tunnel_now(t);
+    uint64_t now;
     int ret;
 
+    if (t->defer_initiations) {
+        /* Someone else makes it (tunnel.h); a fresh request wins over a
+         * retry, as it resets the attempt count. */
+        t->pending.initiation_is_retry = is_retry && (!t->pending.initiation ||
+                                                      t->pending.initiation_is_retry);
+        t->pending.initiation = true;
+        return tunnel_result_done();
+    }
+    now = tunnel_now(t);
     if (cap < MESSAGE_INITIATION_LEN)
         return tunnel_drop(t, WB_DROP_DST_TOO_SMALL);
     if (!timers_initiation_allowed(&p->timers, now, is_retry, force))
@@ -115,7 +124,7 @@ struct wb_result tunnel_drain(struct wb_tunnel *t, uint8_t *dst, size_t cap)
     uint64_t now = tunnel_now(t);
     struct wb_result r;
 
-    if (t->pending.initiation) {
+    if (t->pending.initiation && !t->defer_initiations) {
         t->pending.initiation = false;
         r = tunnel_send_initiation(t, dst, cap, t->pending.initiation_is_retry, false);
         if (r.op != WB_DONE)

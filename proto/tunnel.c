@@ -88,6 +88,20 @@ struct wb_result tunnel_tick_locked(struct wb_tunnel *t, uint8_t *dst, size_t ca
     apply_timer_actions(t, timers_expire(&t->peer.timers, tunnel_now(t)));
     return tunnel_drain(t, dst, cap);
 }
+uint64_t tunnel_next_tick_locked(struct wb_tunnel *t)
+{
+    const struct timers *tm = &t->peer.timers;
+    uint64_t next = timers_next_deadline(tm);
+
+    if (!staged_empty(&t->peer.staged) && !timers_handshake_in_flight(tm) && tm->last_sent_handshake) {
+        uint64_t retry = tm->last_sent_handshake + REKEY_TIMEOUT_NS;
+
+        if (!next || retry < next)
+            next = retry;
+    }
+    return next;
+}
+
 /* ------------------------------------------------------ shared context */
 
 int tunnel_shared_init(struct tunnel_shared *sh, const uint8_t *private_key, const struct wb_clock *clock)

@@ -70,6 +70,11 @@ struct wb_tunnel {
         bool keepalive;
         bool clear_endpoint_src;   /* handshake retry: forget the sticky source */
     } pending;
+    /* Set by a multi-peer device on its data workers' side: an initiation
+     * (X25519) is not made here but left in pending.initiation for the
+     * handshake thread, which clears this flag while it holds the lock
+     * (tunnel_initiation_deferred_locked tells the owner one waits). */
+    bool defer_initiations;
     uint64_t drops[WB_DROP_REASON_COUNT];
     void *owner;                      /* the device's per-peer data, if any */
 };
@@ -194,13 +199,21 @@ void tunnel_shared_wipe(struct tunnel_shared *sh);
 /* Replace the local private key (NULL: remove) in sh; every tunnel on it
  * must then get tunnel_identity_changed_locked. Returns 0 or -EINVAL. */
 int tunnel_shared_set_private_key(struct tunnel_shared *sh, const uint8_t *private_key);
-/* With t->lock held: recompute DH(s, S), drop handshake and keypairs. */
+/* With t->lock held: rebind to the new identity (DH(s, S) is made at the
+ * next handshake), drop handshake and keypairs. */
 void tunnel_identity_changed_locked(struct wb_tunnel *t);
 /* With t->lock held: change the preshared key (NULL: none); drops keys. */
 void tunnel_set_preshared_key_locked(struct wb_tunnel *t, const uint8_t *psk);
 /* With t->lock held: run due timers and return the first datagram owed
  * (drain with tunnel_drain until WB_DONE). */
 struct wb_result tunnel_tick_locked(struct wb_tunnel *t, uint8_t *dst, size_t cap);
+/* With t->lock held: when the next tick can do something (0: nothing is
+ * armed). The earliest timer deadline, or, when packets wait for a key,
+ * no handshake is in flight and the last initiation was refused by the
+ * one-per-REKEY_TIMEOUT limit, when that limit lets the next one go. An
+ * owner that ticks only when something is due (the device's timer
+ * wheel) asks this after each change. */
+uint64_t tunnel_next_tick_locked(struct wb_tunnel *t);
 /* With t->lock held: change the persistent keepalive; turning it on sends a
  * keepalive at the next drain. */
 void tunnel_set_persistent_keepalive_locked(struct wb_tunnel *t, uint16_t seconds);
