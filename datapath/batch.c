@@ -67,6 +67,7 @@ void batch_release(struct batch *b)
     }
     pool_cache_flush(b->dev->pkts, b->cache);
     pool_cache_flush(b->dev->jobs, b->cache);
+    pool_cache_flush(b->dev->hs_msgs, b->cache);
 }
 
 /* The handshake thread's datagrams go to the workers through hs_out. */

@@ -589,7 +589,7 @@ void device_get_stats(struct device *dev, struct device_stats *s)
     s->drop_no_buffer = sum.no_buffer;
     s->drop_dead_peer = sum.dead_peer;
     s->input_deferred = sum.input_deferred;
-    s->pool_bytes = pool_bytes(dev->pkts) + pool_bytes(dev->jobs);
+    s->pool_bytes = pool_bytes(dev->pkts) + pool_bytes(dev->jobs) + pool_bytes(dev->hs_msgs);
     s->pkt_room = dev->pkt_room;
     s->under_load = __atomic_load_n(&dev->shared.under_load, __ATOMIC_RELAXED);
 }
@@ -630,6 +630,12 @@ static void init_pkt(void *obj, void *ctx)
     pkt_init(obj, ((struct device *)ctx)->pkt_room);
 }
 
+static void init_hs_slot(void *obj, void *ctx)
+{
+    (void)ctx;
+    pkt_init(obj, HS_SLOT_ROOM);
+}
+
 /* Pools and rings, sized for n workers. */
 static int alloc_datapath(struct device *dev)
 {
@@ -647,6 +653,9 @@ static int alloc_datapath(struct device *dev)
     if (!ret)
         ret = ring_create(pow2_at_least(jobs), &dev->crypt);
     if (!ret)
+        ret = pool_create(pkt_size(HS_SLOT_ROOM), 64, DEVICE_HANDSHAKE_RING + caches * 16, caches,
+                          8, &dev->hs_msgs);
+    if (!ret)
         ret = ring_create(DEVICE_HANDSHAKE_RING, &dev->hs_in);
     if (!ret)
         ret = ring_create(DEVICE_HANDSHAKE_OUT_RING, &dev->hs_out);
@@ -658,6 +667,7 @@ static int alloc_datapath(struct device *dev)
     if (ret)
         return ret;
     pool_init_objects(dev->pkts, init_pkt, dev);
+    pool_init_objects(dev->hs_msgs, init_hs_slot, NULL);
     dev->workers = aligned_alloc(_Alignof(struct worker), sizeof(struct worker) * n);
     if (!dev->workers)
         return -ENOMEM;
@@ -685,6 +695,7 @@ static void free_datapath(struct device *dev)
     ring_destroy(dev->hs_in);
     ring_destroy(dev->crypt);
     pool_destroy(dev->jobs);
+    pool_destroy(dev->hs_msgs);
     pool_destroy(dev->pkts);
 }
 
@@ -775,7 +786,7 @@ static void release_datapath(struct device *dev)
     crypt_flush_stopped(dev);
     handshake_drop_all(dev);
     while (ring_sc_dequeue_bulk(dev->hs_in, (void **)&p, 1))
-        pool_put(dev->pkts, POOL_NO_CACHE, p);
+        pool_put(dev->hs_msgs, POOL_NO_CACHE, p);
     while (ring_sc_dequeue_bulk(dev->hs_out, (void **)&p, 1))
         pool_put(dev->pkts, POOL_NO_CACHE, p);
     for (unsigned i = 0; i < dev->n_workers; i++)

@@ -31,6 +31,8 @@
 /* Peers handed to the handshake thread (an initiation to make, a timer
  * armed earlier): when full, it sweeps every peer instead. */
 #define DEVICE_HS_REQUEST_RING 4096
+/* A handshake slot's room: an initiation (148 B) or a response (92 B). */
+#define HS_SLOT_ROOM 160
 /* The timer wheel: one slot per tick, 1024 ticks (102 s) a turn. */
 #define DEVICE_WHEEL_SLOTS 1024
 
@@ -70,6 +72,11 @@ struct device {
     struct pool *pkts;
     size_t pkt_room;
     struct pool *jobs;
+    /* Handshake messages wait for the handshake thread in slots of their
+     * own (HS_SLOT_ROOM, one per hs_in entry): a flood holds at most
+     * DEVICE_HANDSHAKE_RING of them (about 1.5 MiB, allocated at start)
+     * and never the data buffers. */
+    struct pool *hs_msgs;
     struct ring *crypt;            /* MPMC: jobs waiting for crypto, any worker runs them */
     struct ring *hs_in;            /* MPSC: handshake messages, workers -> handshake thread */
     struct ring *hs_out;           /* SPMC: datagrams the handshake thread made, for any worker */

@@ -141,7 +141,7 @@ static bool process_handshakes(struct handshake_thread *hs, uint64_t now)
     n = ring_sc_dequeue_burst(dev->hs_in, (void **)in, DEVICE_HANDSHAKES_PER_ROUND);
     for (unsigned k = 0; k < n; k++) {
         process_handshake(b, in[k]);
-        batch_put_buf(b, in[k]);
+        pool_put(dev->hs_msgs, b->cache, in[k]);
     }
     return !ring_empty(dev->hs_in);
 }

@@ -210,20 +210,28 @@ static enum rx_kind classify(struct batch *b, unsigned i)
     return RX_DROP;
 }
 
-/* Hand rx slot i to the handshake thread (its buffer moves into the ring). */
+/* Copy rx slot i into a handshake slot for the handshake thread (the
+ * receive buffer stays: a flood never holds data buffers). */
 static bool queue_handshake(struct batch *b, unsigned i)
 {
-    struct pkt *in = b->rx[i];
+    struct device *dev = b->dev;
+    const struct pkt *in = b->rx[i];
+    struct pkt *m;
 
-    if (ring_free_count(b->dev->hs_in) == 0) {
+    if (ring_free_count(dev->hs_in) == 0 || !(m = pool_get(dev->hs_msgs, b->cache))) {
         STAT_INC(b->st, hq_full);
         return false;
     }
-    if (!batch_take_rx(b, i))
-        return false;
-    if (!ring_mp_enqueue_bulk(b->dev->hs_in, (void *const *)&in, 1)) {
+    pkt_reset(m);
+    memcpy(m->data, in->data, in->len);    /* classify(): 148 or 92 bytes */
+    m->len = in->len;
+    m->queue = in->queue;
+    m->remote = in->remote;
+    m->local = in->local;
+    m->local_ifindex = in->local_ifindex;
+    if (!ring_mp_enqueue_bulk(dev->hs_in, (void *const *)&m, 1)) {
         STAT_INC(b->st, hq_full);          /* another worker filled it meanwhile */
-        batch_put_buf(b, in);
+        pool_put(dev->hs_msgs, b->cache, m);
         return false;
     }
     return true;
