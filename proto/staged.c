@@ -25,7 +25,11 @@ void staged_pop(struct staged_queue *q)
     free_packet(q->slot[q->head]);
     q->slot[q->head] = NULL;
     q->head = (q->head + 1) % MAX_STAGED_PACKETS;
-    q->count--;
+    if (--q->count == 0) {
+        free(q->slot);
+        q->slot = NULL;
+        q->head = 0;
+    }
 }
 
 int staged_push(struct staged_queue *q, const uint8_t *data, size_t len)
@@ -35,6 +39,10 @@ int staged_push(struct staged_queue *q, const uint8_t *data, size_t len)
 
     if (!p)
         return -ENOMEM;
+    if (!q->slot && !(q->slot = calloc(MAX_STAGED_PACKETS, sizeof(*q->slot)))) {
+        free(p);
+        return -ENOMEM;
+    }
     p->len = len;
     if (len)
         memcpy(p->data, data, len);

@@ -19,8 +19,11 @@ struct staged_packet {
     uint8_t data[];
 };
 
+/* The slots are allocated by the first push and freed when the queue
+ * empties: a peer that stages nothing (most of 100,000) pays a pointer,
+ * not MAX_STAGED_PACKETS of them. */
 struct staged_queue {
-    struct staged_packet *slot[MAX_STAGED_PACKETS];
+    struct staged_packet **slot;   /* MAX_STAGED_PACKETS, or NULL when empty */
     unsigned head;    /* oldest */
     unsigned count;
 };

@@ -184,11 +184,11 @@ void tunnel_set_persistent_keepalive_locked(struct wb_tunnel *t, uint16_t second
 
 static struct wb_tunnel *tunnel_alloc(struct tunnel_shared *sh)
 {
-    struct wb_tunnel *t = calloc(1, sizeof(*t));
+    struct wb_tunnel *t = calloc(1, sizeof(*t) + (sh ? 0 : sizeof(t->own[0])));
 
     if (!t)
         return NULL;
-    t->shared = sh ? sh : &t->own;
+    t->shared = sh ? sh : t->own;
     t->peer.rtt_ms = -1;
     staged_init(&t->peer.staged);
     wb_mutex_init(&t->lock);
@@ -243,11 +243,11 @@ int wb_tunnel_create(const struct wb_tunnel_config *cfg, struct wb_tunnel **out)
     t = tunnel_alloc(NULL);
     if (!t)
         return -ENOMEM;
-    ret = tunnel_shared_init(&t->own, cfg->private_key, cfg->clock);
+    ret = tunnel_shared_init(t->own, cfg->private_key, cfg->clock);
     if (ret == 0) {
-        t->own.log = cfg->log;
-        t->own.log_ctx = cfg->log_ctx;
-        t->own.log_level = cfg->log_level;
+        t->own->log = cfg->log;
+        t->own->log_ctx = cfg->log_ctx;
+        t->own->log_level = cfg->log_level;
         t->has_index_prefix = cfg->has_index_prefix;
         t->index_prefix = cfg->index_prefix & 0xffffff;
         ret = bind_peer(t, cfg->peer_public_key, cfg->has_preshared_key ? cfg->preshared_key : NULL,
@@ -293,10 +293,12 @@ void wb_tunnel_destroy(struct wb_tunnel *t)
     noise_keypairs_clear(&t->peer.keypairs);
     noise_handshake_wipe(&t->peer.handshake);
     cookie_maker_wipe(&t->peer.cookie_maker);
-    if (t->shared == &t->own)
-        tunnel_shared_wipe(&t->own);
+    bool own = t->shared == t->own;
+
+    if (own)
+        tunnel_shared_wipe(t->own);
     wb_mutex_destroy(&t->lock);
-    wb_memzero(t, sizeof(*t));
+    wb_memzero(t, sizeof(*t) + (own ? sizeof(t->own[0]) : 0));
     free(t);
 }
 

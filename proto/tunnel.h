@@ -57,8 +57,7 @@ struct tunnel_shared {
 
 struct wb_tunnel {
     struct wb_mutex lock;
-    struct tunnel_shared *shared;     /* &own, or the device's */
-    struct tunnel_shared own;
+    struct tunnel_shared *shared;     /* own, or the device's */
     struct peer peer;
     size_t mtu;
     bool has_index_prefix;
@@ -77,6 +76,9 @@ struct wb_tunnel {
     bool defer_initiations;
     uint64_t drops[WB_DROP_REASON_COUNT];
     void *owner;                      /* the device's per-peer data, if any */
+    /* A standalone tunnel's own shared context, allocated with it; a
+     * device's tunnels have none (304 bytes each at 100,000 peers). */
+    struct tunnel_shared own[];
 };
 
 static inline struct wb_result tunnel_result_done(void)
