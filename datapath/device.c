@@ -592,6 +592,18 @@ void device_get_stats(struct device *dev, struct device_stats *s)
     s->pool_bytes = pool_bytes(dev->pkts) + pool_bytes(dev->jobs) + pool_bytes(dev->hs_msgs);
     s->pkt_room = dev->pkt_room;
     s->under_load = __atomic_load_n(&dev->shared.under_load, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&dev->control_lock);
+    for (size_t i = 0; i < dev->n_list; i++) {
+        struct device_peer *p = dev->list[i];
+
+        if (!p)
+            continue;
+        wb_mutex_lock(&p->tun->lock);
+        for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++)
+            s->tunnel_drops[r] += p->tun->drops[r];
+        wb_mutex_unlock(&p->tun->lock);
+    }
+    pthread_mutex_unlock(&dev->control_lock);
 }
 
 struct io_backend *device_io(struct device *dev)

@@ -127,7 +127,13 @@ struct device_stats {
     uint64_t drop_tx_failed;
     uint64_t cookies_sent;
     bool under_load;
+    /* The peers' own drop counters (enum wb_drop_reason: decrypt failed,
+     * replay, handshake failed, ...), summed over the peers configured
+     * now (a removed peer's go with it). */
+    uint64_t tunnel_drops[WB_DROP_REASON_COUNT];
 };
+/* Any thread but a datapath one: the peer sum takes the control lock and
+ * each peer's lock (O(N)). */
 void device_get_stats(struct device *dev, struct device_stats *out);
 
 /* The device's I/O backend (for its own counters). Any thread. */

@@ -126,6 +126,10 @@ static bool same_addr(const struct wb_endpoint *a, const struct wb_endpoint *b)
            memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
 }
 
+/* Wire faults for the next data message (type 4) on the wire, under
+ * net_lock: flip a byte of its ciphertext, or deliver it twice. */
+static int corrupt_next_data, duplicate_next_data;
+
 /* Deliver to whichever host owns the destination; the datagram's source is
  * the sender's current address (roaming changes it). */
 static int m_udp_tx(struct io_backend *io, unsigned q, struct pkt **pkts, unsigned n)
@@ -134,20 +138,33 @@ static int m_udp_tx(struct io_backend *io, unsigned q, struct pkt **pkts, unsign
 
     pthread_mutex_lock(&net_lock);
     for (unsigned i = 0; i < n; i++) {
+        bool data = pkts[i]->len > 32 && pkts[i]->data[0] == MESSAGE_DATA;
+        int copies = 1;
+
+        if (data && corrupt_next_data) {
+            corrupt_next_data = 0;
+            pkts[i]->data[pkts[i]->len - 1] ^= 0x40;     /* inside the tag */
+        } else if (data && duplicate_next_data) {
+            duplicate_next_data = 0;
+            copies = 2;
+        }
         for (int h = 0; h < N_HOSTS; h++) {
             struct memio *d = hosts[h];
 
             if (!d || !same_addr(&d->addr, &pkts[i]->remote))
                 continue;
-            struct pkt *c = copy_pkt(pkts[i]);
-            c->remote = m->addr;
-            c->local = d->addr;
-            pthread_mutex_lock(&d->lock);
-            if (push(&d->udp_in, c) < 0) {
-                pkt_free(c);
-                d->tx_dropped++;
+            for (int k = 0; k < copies; k++) {
+                struct pkt *c = copy_pkt(pkts[i]);
+
+                c->remote = m->addr;
+                c->local = d->addr;
+                pthread_mutex_lock(&d->lock);
+                if (push(&d->udp_in, c) < 0) {
+                    pkt_free(c);
+                    d->tx_dropped++;
+                }
+                pthread_mutex_unlock(&d->lock);
             }
-            pthread_mutex_unlock(&d->lock);
         }
     }
     pthread_mutex_unlock(&net_lock);
@@ -441,6 +458,38 @@ static void test_cryptokey_routing(void)
     printf("cryptokey routing: unknown destination and foreign source dropped and counted\n");
 }
 
+/* The peers' own drop counters reach the device's stats: a corrupted data
+ * message is a decrypt failure, a duplicated one a replay. */
+static void test_tunnel_drops(void)
+{
+    struct device_stats before, after;
+    uint8_t pkt[200];
+    size_t n;
+
+    device_get_stats(dev_a, &before);
+    pthread_mutex_lock(&net_lock);
+    corrupt_next_data = 1;
+    pthread_mutex_unlock(&net_lock);
+    n = make_ip(pkt, 4, "2", "1", 21, 80);
+    inject(io_b, pkt, n);
+    pthread_mutex_lock(&net_lock);
+    duplicate_next_data = 1;
+    pthread_mutex_unlock(&net_lock);
+    n = make_ip(pkt, 4, "2", "1", 22, 80);
+    inject(io_b, pkt, n);
+    CHECK(expect(io_a, pkt, n));
+    for (int i = 0; i < 3000; i++) {
+        device_get_stats(dev_a, &after);
+        if (after.tunnel_drops[WB_DROP_REPLAY] > before.tunnel_drops[WB_DROP_REPLAY])
+            break;
+        sleep_ms(1);
+    }
+    CHECK(after.tunnel_drops[WB_DROP_DECRYPT_FAILED] ==
+          before.tunnel_drops[WB_DROP_DECRYPT_FAILED] + 1);
+    CHECK(after.tunnel_drops[WB_DROP_REPLAY] == before.tunnel_drops[WB_DROP_REPLAY] + 1);
+    printf("tunnel drops in the device stats: corrupted = decrypt failed, duplicate = replay\n");
+}
+
 /* Setting the key the device already has must keep its sessions: wg
  * syncconf and setconf resend it. The handshake count must not move. */
 static void test_same_key_keeps_sessions(void)
@@ -694,6 +743,7 @@ int main(void)
     test_traffic_both_ways();
     test_get_config();
     test_cryptokey_routing();
+    test_tunnel_drops();
     test_same_key_keeps_sessions();
     test_roaming();
     test_key_change();
