@@ -74,7 +74,7 @@ netns_pkgs=(wireguard-go wireguard-tools iperf3 iproute2 iputils-ping python3 nf
 lane_netns() {
     bash scripts/setup-debian.sh "${netns_pkgs[@]}" &&
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-    cmake --build build -j "$jobs" --target wirebolt-cli wireboltd &&
+    cmake --build build -j "$jobs" --target wirebolt-cli wireboltd wb_impair &&
     ctest --test-dir build -L netns --output-on-failure
 }
 
