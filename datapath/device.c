@@ -183,6 +183,7 @@ static void reap_doomed(struct device *dev)
 {
     if (!dev->n_doomed)
         return;
+    handshake_kick(dev);           /* the peers handshake_forget listed */
     control_grace_period();
     for (size_t i = 0; i < dev->n_doomed; i++)
         free_peer(dev, dev->doomed[i]);
@@ -244,12 +245,13 @@ static void remove_peer(struct device *dev, struct device_peer *p)
     p->dead = true;
     allowedips_remove_by_peer(&dev->aips, p);
     peer_table_del(&dev->peers, p);
-    wb_mutex_unlock(&p->tun->lock);
     handshake_forget(dev, p);
+    wb_mutex_unlock(&p->tun->lock);
     list_del(dev, p);
     if (doom) {
         dev->doomed[dev->n_doomed++] = p;
     } else {
+        handshake_kick(dev);
         control_grace_period();
         free_peer(dev, p);
     }

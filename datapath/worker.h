@@ -196,8 +196,9 @@ void handshake_kick(struct device *dev);
  * the handshake thread itself (hs_thread) p is refiled at once. Returns
  * whether p was handed over. Any datapath or control thread, online. */
 bool handshake_note_locked(struct device *dev, struct device_peer *p, bool hs_thread);
-/* Control thread, p unlinked and marked dead: have the handshake thread
- * drop it from its wheel (p->inflight counts until it has). */
+/* Control thread, p marked dead under p->tun->lock (held): have the
+ * handshake thread drop it from its wheel (p->inflight counts until it
+ * has). The thread is not woken: handshake_kick once after a batch. */
 void handshake_forget(struct device *dev, struct device_peer *p);
 /* Control thread, every datapath thread stopped or gone: drop every
  * request and wheel entry (and their inflight counts). */
