@@ -242,6 +242,38 @@ static int uapi_get(void *ctx, struct config *out)
     return device_get_config(ctx, out);
 }
 
+/* A get in parts (UAPI_GET_PART_PEERS peers each): the device's control
+ * lock is held for one part at a time, so a set is not held up by a dump
+ * of 100,000 peers. */
+static int uapi_get_begin(void *ctx, void **cursor)
+{
+    struct device_dump *d = malloc(sizeof(*d));
+
+    if (!d)
+        return -ENOMEM;
+    device_dump_begin(ctx, d);
+    *cursor = d;
+    return 0;
+}
+
+static int uapi_get_next(void *ctx, void *cursor, struct config *out, size_t max_peers)
+{
+    return device_dump_next(ctx, cursor, out, max_peers);
+}
+
+static void uapi_get_end(void *ctx, void *cursor)
+{
+    device_dump_end(ctx, cursor);
+    free(cursor);
+}
+
+/* Refused requests, evictions, timeouts (never a secret in msg). */
+static void uapi_log(void *ctx, enum wb_log_level level, const char *msg)
+{
+    (void)ctx;
+    log_msg((int)level, "uapi: %s", msg);
+}
+
 static int uapi_set(void *ctx, const struct config *change)
 {
     return device_set_config(ctx, change);
@@ -272,7 +304,15 @@ static int uapi_stats(void *ctx, struct uapi_stats *out)
 
 int daemon_iface_serve(struct daemon_iface *d)
 {
-    static const struct uapi_ops ops = { .get = uapi_get, .set = uapi_set, .stats = uapi_stats };
+    static const struct uapi_ops ops = {
+        .get = uapi_get,
+        .set = uapi_set,
+        .log = uapi_log,
+        .stats = uapi_stats,
+        .get_begin = uapi_get_begin,
+        .get_next = uapi_get_next,
+        .get_end = uapi_get_end,
+    };
     int ret = 0;
 
     d->uapi = uapi_server_create(d->ifname, &ops, d->dev, &ret);

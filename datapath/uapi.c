@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uapi.c - the UAPI text codec: the set parser and the get formatter
- * (text <-> struct config). The socket server is uapi_server.c. Protocol
- * facts: wireguard-go device/uapi.go and wireguard-tools src/ipc-uapi.h;
- * uapi.h says where we differ.
+ * uapi.c - the UAPI text codec: the incremental set parser and the get
+ * formatter (text <-> struct config). The socket server is uapi_server.c,
+ * the stats codec uapi_stats.c. Protocol facts: wireguard-go
+ * device/uapi.go and wireguard-tools src/ipc-uapi.h; uapi.h says where we
+ * differ.
  */
 #include "datapath/uapi.h"
 
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,9 @@
 #include "crypto/random.h"
 
 #define KEY_HEX_LEN (2 * CONFIG_KEY_LEN)
-/* The longest legitimate line is an IPv6 endpoint or allowed_ip (< 80
- * bytes); anything longer is refused without being looked at. */
+/* The longest line the get formatter writes (a key line is 77 bytes). */
 #define MAX_LINE 256
+#define ERR_LEN 160
 #define PROTOCOL_VERSION "1"
 
 /* ============================================================ set parser */
@@ -352,35 +354,146 @@ static int parse_line(struct set_parser *sp, char *line, size_t n)
     return peer_line(sp, line, eq + 1);
 }
 
+/* ======================================================= the line feeder */
+
+struct uapi_set_parser {
+    struct set_parser sp;             /* .c = &change; .line counts every line */
+    struct config change;
+    int error;                        /* the first; lines after it are not parsed */
+    bool done;                        /* the blank line was seen */
+    bool overlong;                    /* dropping the rest of a line too long */
+    size_t line_len;                  /* bytes of the line being assembled */
+    char err[ERR_LEN];
+    char line[UAPI_MAX_LINE + 1];     /* may hold a key: wiped after each line */
+};
+
+struct uapi_set_parser *uapi_set_parser_create(void)
+{
+    struct uapi_set_parser *p = malloc(sizeof(*p));
+
+    if (!p)
+        return NULL;
+    memset(p, 0, offsetof(struct uapi_set_parser, line));
+    config_init(&p->change);
+    p->sp.c = &p->change;
+    p->sp.err = p->err;
+    p->sp.errlen = sizeof(p->err);
+    return p;
+}
+
+/* The first error counts; the change made so far goes at once (nothing of
+ * it will be applied, and a long request may follow). */
+static void record_error(struct uapi_set_parser *p, int r)
+{
+    if (p->error || !r)
+        return;
+    p->error = r;
+    config_free(&p->change);
+    config_init(&p->change);
+}
+
+/* p->line[0..line_len) is a whole line (its '\n' seen, or the end of
+ * input): the end of the request if blank, else parsed unless an error
+ * came before. */
+static void end_line(struct uapi_set_parser *p)
+{
+    size_t n = p->line_len;
+
+    p->sp.line++;
+    p->line_len = 0;
+    if (n == 0) {
+        p->done = true;
+        return;
+    }
+    if (!p->error) {
+        p->line[n] = '\0';
+        record_error(p, parse_line(&p->sp, p->line, n));
+    }
+    wb_memzero(p->line, n + 1);
+}
+
+/* The line being assembled would pass UAPI_MAX_LINE: refuse it unread and
+ * drop the rest of it as it comes. */
+static void line_too_long(struct uapi_set_parser *p)
+{
+    wb_memzero(p->line, p->line_len);
+    p->line_len = 0;
+    p->overlong = true;
+    p->sp.line++;                     /* it is never blank: not the end */
+    if (!p->error)
+        record_error(p, fail(&p->sp, -EINVAL, "longer than %u bytes", UAPI_MAX_LINE));
+}
+
+int uapi_set_parser_feed(struct uapi_set_parser *p, const char *data, size_t len, size_t *used)
+{
+    size_t i = 0;
+
+    while (i < len && !p->done) {
+        const char *nl = memchr(data + i, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
+
+        if (p->overlong) {
+            p->overlong = !nl;        /* its '\n' ends it */
+        } else if (p->line_len + n > UAPI_MAX_LINE) {
+            line_too_long(p);
+            p->overlong = !nl;
+        } else {
+            memcpy(p->line + p->line_len, data + i, n);
+            p->line_len += n;
+            if (nl)
+                end_line(p);
+        }
+        i += n + (nl ? 1 : 0);
+    }
+    *used = i;
+    return p->done;
+}
+
+int uapi_set_parser_finish(struct uapi_set_parser *p, struct config *change)
+{
+    if (!p->done && !p->overlong && p->line_len)
+        end_line(p);                  /* the end of input ends the last line */
+    config_init(change);
+    if (p->error)
+        return p->error;
+    *change = p->change;              /* handed over: the parser forgets it */
+    config_init(&p->change);
+    return 0;
+}
+
+const char *uapi_set_parser_error(const struct uapi_set_parser *p)
+{
+    return p->error ? p->err : "";
+}
+
+void uapi_set_parser_destroy(struct uapi_set_parser *p)
+{
+    if (!p)
+        return;
+    config_free(&p->change);
+    wb_memzero(p, sizeof(*p));
+    free(p);
+}
+
 int uapi_parse_set(const char *body, size_t len, struct config *change, char *err, size_t errlen)
 {
-    struct set_parser sp = { .c = change, .err = err, .errlen = errlen };
-    char line[MAX_LINE];
-    size_t pos = 0;
-    int r = 0;
+    struct uapi_set_parser *p = uapi_set_parser_create();
+    size_t used;
+    int r;
 
     config_init(change);
     if (err && errlen)
         err[0] = '\0';
-    while (pos < len && r == 0) {
-        const char *nl = memchr(body + pos, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - (body + pos)) : len - pos;
-
-        sp.line++;
-        if (n == 0)
-            break;                    /* the blank line ends the request */
-        if (n >= sizeof(line)) {
-            r = fail(&sp, -EINVAL, "line too long");
-            break;
-        }
-        memcpy(line, body + pos, n);
-        line[n] = '\0';
-        pos += n + (nl ? 1 : 0);
-        r = parse_line(&sp, line, n);
+    if (!p) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
     }
-    wb_memzero(line, sizeof(line));
-    if (r)
-        config_free(change);
+    uapi_set_parser_feed(p, body, len, &used);
+    r = uapi_set_parser_finish(p, change);
+    if (r && err && errlen)
+        snprintf(err, errlen, "%s", uapi_set_parser_error(p));
+    uapi_set_parser_destroy(p);
     return r;
 }
 

@@ -8,21 +8,38 @@
  *   "get=1\n\n"                    -> get body + "errno=0\n\n"
  *   "set=1\n" key=value lines "\n" -> "errno=N\n\n" (0 or a negative errno)
  *
- * The codec (uapi.c: uapi_parse_set, uapi_format_get) is plain text <->
+ * The codec (uapi.c: the incremental set parser and uapi_parse_set over
+ * it, uapi_format_get; uapi_stats.c: our stats operation) is plain text <->
  * struct config (proto/config.h); the server (uapi_server.c) owns the
  * socket, its accept thread and one thread per connection, and calls the
  * device through struct uapi_ops.
  *
  * Differences from wireguard-go, on purpose:
  *   - a set is parsed whole before anything is applied, so a bad line
- *     changes nothing (wireguard-go applies the lines before it);
+ *     changes nothing (wireguard-go applies the lines before it); the rest
+ *     of the request, up to its blank line, is read and dropped, the
+ *     errno is sent and the connection stays usable;
+ *   - a set has no size limit as a whole (it streams through the parser;
+ *     memory is the parsed change, ~N struct config_peer), but one line
+ *     is at most UAPI_MAX_LINE bytes (a longer one is refused like a bad
+ *     line);
  *   - endpoints with an IPv6 zone ("[fe80::1%eth0]:51820") are refused
  *     (struct wb_endpoint has no scope id);
- *   - an unknown operation or a request over UAPI_MAX_REQUEST gets
- *     "errno=-22\n\n" and the connection is closed; a client that stops
- *     in the middle of a request, or does not read its reply, for
- *     UAPI_IO_TIMEOUT_MS is closed (between requests it may idle).
- * Peers in a get reply come in the order the device gives them.
+ *   - an unknown operation gets "errno=-22\n\n" and the connection is
+ *     closed;
+ *   - bounds (struct uapi_server_options overrides each):
+ *       UAPI_IO_TIMEOUT_MS: a client that stops in the middle of a
+ *         request, or does not read its reply, for this long is closed;
+ *       UAPI_IDLE_TIMEOUT_MS: a connection idle between requests for this
+ *         long is closed (wg makes one request per connection);
+ *       UAPI_MAX_CONNECTIONS: connections served at once. One more evicts
+ *         the connection idle (between requests) the longest; when every
+ *         connection is inside a request, the new one is closed at
+ *         accept.
+ * Peers in a get reply come in the order the device gives them; a device
+ * that dumps in parts (uapi_ops.get_begin) is read UAPI_GET_PART_PEERS
+ * peers at a time and each part is written as it is formatted.
+ * Every refused request, eviction and timeout is logged (uapi_ops.log).
  *
  * One operation of our own, which wg(8) never sends:
  *   "wirebolt-stats=1\n\n"       -> stats body + "errno=0\n\n"
@@ -42,25 +59,65 @@
 #include "datapath/device.h"
 #include "datapath/io_linux.h"
 #include "datapath/worker.h"
+#include "include/wirebolt.h"
 #include "proto/config.h"
 
 /* Where wg(8) looks for userspace interfaces. */
 #define UAPI_RUN_DIR "/var/run/wireguard"
-/* Largest request accepted (wireguard-go has no limit; 1 MiB holds some
- * 10,000 peers with several allowed IPs each). */
-#define UAPI_MAX_REQUEST (1u << 20)
-/* A connection that makes no progress within a request for this long is
- * closed. */
+/* Longest line of a set request, '\n' not counted (the longest
+ * legitimate one, an IPv6 endpoint or allowed_ip, is under 80 bytes). A
+ * request as a whole has no limit. */
+#define UAPI_MAX_LINE 4096
+/* A connection that makes no progress within a request (reading it or
+ * writing its reply) for this long is closed. */
 #define UAPI_IO_TIMEOUT_MS 5000
-/* Connections served at once; more are closed at accept. */
+/* A connection idle between requests for this long is closed. */
+#define UAPI_IDLE_TIMEOUT_MS 10000
+/* Connections served at once (a thread each); one more evicts the one
+ * idle longest, or is closed at accept when none is idle. */
 #define UAPI_MAX_CONNECTIONS 32
+/* Peers asked of the device per part of a get (uapi_ops.get_next): the
+ * device's control lock is held for one part at a time. */
+#define UAPI_GET_PART_PEERS 256
 
 /* ----------------------------------------------------------------- codec */
 
-/* Parse the lines of a set request: everything after "set=1\n", up to and
- * optionally including the terminating blank line (parsing stops at the
- * first blank line; a last line without '\n' counts). *change is
- * overwritten (config_init) and describes the change, in the order given:
+/* The incremental set parser: the lines of a set request (everything
+ * after "set=1\n") in pieces of any size, up to the terminating blank
+ * line. Nothing is applied by the parser; _finish hands over the change.
+ * Memory: the change being built and one line (UAPI_MAX_LINE); nothing
+ * else grows with the request. Secrets read are wiped from every
+ * temporary. One parser per request, one thread at a time; no shared
+ * state. */
+struct uapi_set_parser;
+
+/* A new parser, or NULL on ENOMEM. */
+struct uapi_set_parser *uapi_set_parser_create(void);
+/* Take bytes of the request. *used is set to the bytes taken: all of
+ * them, or up to and including the blank line that ends the request.
+ * Returns 1 when that blank line was seen (feed no more; call _finish),
+ * else 0. A bad line (or one over UAPI_MAX_LINE bytes) does not stop the
+ * feeding: the parser records the first error, drops the change made so
+ * far, and reads on, without parsing, to the blank line. */
+int uapi_set_parser_feed(struct uapi_set_parser *p, const char *data, size_t len, size_t *used);
+/* End of the request (its blank line, or the end of input: a last line
+ * without '\n' counts). Returns 0 with *change (overwritten) the parsed
+ * change, to be config_free'd by the caller, or the first error (-EINVAL
+ * for a bad key or value or a line too long, -EPROTO for a line without
+ * '=', as wireguard-go, -ENOMEM) with *change config_init'ed. Call once. */
+int uapi_set_parser_finish(struct uapi_set_parser *p, struct config *change);
+/* The first error as one line, "line N: why" (N counts the lines after
+ * "set=1"), or "" when there is none. Never holds a secret. Valid until
+ * _destroy. */
+const char *uapi_set_parser_error(const struct uapi_set_parser *p);
+/* Wipe and free (NULL is fine); a change not handed over is freed. */
+void uapi_set_parser_destroy(struct uapi_set_parser *p);
+
+/* Parse the lines of a set request in one piece: everything after
+ * "set=1\n", up to and optionally including the terminating blank line
+ * (parsing stops at the first blank line; a last line without '\n'
+ * counts). *change is overwritten (config_init) and describes the change,
+ * in the order given:
  *   - device: has_private_key (all zeros = remove the key), has_listen_port,
  *     has_fwmark (0 = off), replace_peers;
  *   - one config_peer per public_key= line (the same key may come twice and
@@ -72,13 +129,14 @@
  *     replace_allowed_ips drops what came before it in that section, as the
  *     sequential wireguard-go does). After remove=true the section's other
  *     lines are checked but not stored.
- * Returns 0, or -EINVAL (a bad key or value; -EPROTO for a line without
- * '=', as wireguard-go) / -ENOMEM, with one line "line N: why" in err
- * (may be NULL); on error *change is freed again. Secrets read are wiped
- * from every temporary. Any thread; no shared state. */
+ * Returns 0, or an error as uapi_set_parser_finish, with one line "line N:
+ * why" in err (may be NULL); on error *change is freed again. The same
+ * parser as above (create, feed, finish). Any thread; no shared state. */
 int uapi_parse_set(const char *body, size_t len, struct config *change, char *err, size_t errlen);
 
-/* Format a get reply body (without the final "errno=0\n\n"):
+/* Format a get reply body (without the final "errno=0\n\n"), or one part
+ * of it: the parts of a dump (device_dump_next) formatted one by one and
+ * concatenated are the body, as the device part is set in the first only:
  * private_key (if has_private_key and not zero), listen_port (if
  * has_listen_port and not zero), fwmark (if not zero), then per peer
  * public_key, preshared_key (zeros if none), protocol_version=1, endpoint
@@ -99,7 +157,7 @@ void uapi_text_free(char *s);
 #define UAPI_STATS_MAX_WORKERS DEVICE_MAX_WORKERS
 
 /* Every counter of struct io_linux_stats, by name (io_linux.h has no list
- * of its own): uapi_server.c checks that the list covers the struct. */
+ * of its own): uapi_stats.c checks that the list covers the struct. */
 #define UAPI_IO_LINUX_STATS(X)                                                             \
     X(tun_tx_dropped) X(udp_tx_dropped) X(udp_tx_source_cleared) X(tun_rx_malformed)       \
     X(tun_rx_super) X(tun_rx_segments) X(tun_tx_gro_writes) X(tun_tx_gro_segments)         \
@@ -148,22 +206,46 @@ const char *uapi_offload_name(unsigned i);
 
 /* ---------------------------------------------------------------- server */
 
-/* The device side. Called from server threads, never two at once (the
- * server serialises them), so a device may take its control lock inside.
+/* The device side. Every callback is called with the server's op lock
+ * held, so never two at once and a device may take its control lock
+ * inside; sets are thereby serialised with each other. A get in parts
+ * takes the op lock for each part only: a set (or a part of another get)
+ * may run between two parts of a get, never inside one.
  *   get: fill *out (config_init'ed by the server, config_free'd after the
- *        reply is formatted), with per-peer has_stats; 0 or -errno.
- *   set: apply a change parsed by uapi_parse_set; 0 or -errno (sent back
+ *        reply is formatted), with per-peer has_stats; 0 or -errno. Used
+ *        when get_begin is NULL.
+ *   set: apply a change parsed by the set parser; 0 or -errno (sent back
  *        as errno=N). The server frees the change afterwards.
  *   log: optional (NULL = quiet): one line saying why a request was
- *        refused ("set: line 3: bogus: unknown device key"); never holds a
- *        secret.
+ *        refused ("set: line 3: bogus: unknown device key"), a connection
+ *        evicted or timed out; WB_LOG_WARN for refusals and evictions,
+ *        WB_LOG_INFO or WB_LOG_DEBUG for the rest. Never holds a secret.
  *   stats: optional (NULL = the stats operation is unknown here): fill
- *        *out (zeroed by the server); 0 or -errno. */
+ *        *out (zeroed by the server); 0 or -errno.
+ *   get_begin, get_next, get_end: optional, all three or none: a get in
+ *        parts, as device_dump_begin/_next/_end (device.h). begin: start
+ *        a dump, *cursor is the device's; 0 or -errno (then no end).
+ *        next: append up to max_peers peers to *out (config_init'ed by the
+ *        server, freed after each part), and the device part in the
+ *        first; 1 when more may follow, 0 at the end, or -errno. end:
+ *        called once after every successful begin, also after an error or
+ *        a client that went away. */
 struct uapi_ops {
     int (*get)(void *ctx, struct config *out);
     int (*set)(void *ctx, const struct config *change);
-    void (*log)(void *ctx, const char *msg);
+    void (*log)(void *ctx, enum wb_log_level level, const char *msg);
     int (*stats)(void *ctx, struct uapi_stats *out);
+    int (*get_begin)(void *ctx, void **cursor);
+    int (*get_next)(void *ctx, void *cursor, struct config *out, size_t max_peers);
+    void (*get_end)(void *ctx, void *cursor);
+};
+
+/* The server's bounds; 0 in a field means its default. */
+struct uapi_server_options {
+    unsigned max_connections;   /* UAPI_MAX_CONNECTIONS */
+    int idle_timeout_ms;        /* UAPI_IDLE_TIMEOUT_MS */
+    int io_timeout_ms;          /* UAPI_IO_TIMEOUT_MS */
+    unsigned get_part_peers;    /* UAPI_GET_PART_PEERS */
 };
 
 struct uapi_server;
@@ -179,6 +261,11 @@ struct uapi_server *uapi_server_create(const char *ifname, const struct uapi_ops
 /* The same in another directory (tests, other run dirs). */
 struct uapi_server *uapi_server_create_at(const char *dir, const char *ifname,
                                           const struct uapi_ops *ops, void *ctx, int *err);
+/* The same with other bounds (opt NULL: the defaults); -EINVAL for a
+ * negative timeout. */
+struct uapi_server *uapi_server_create_with(const char *dir, const char *ifname,
+                                            const struct uapi_ops *ops, void *ctx,
+                                            const struct uapi_server_options *opt, int *err);
 /* The socket's path. */
 const char *uapi_server_path(const struct uapi_server *srv);
 /* Stop accepting, wake and wait for every connection thread (one inside an

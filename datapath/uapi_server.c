@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uapi_server.c - the UAPI socket server: binds <rundir>/<ifname>.sock
- * (0600), runs an accept thread and one thread per connection, frames
- * "get=1" / "set=1" / "wirebolt-stats=1" requests, calls the device
- * through struct uapi_ops one call at a time and writes "errno=N" replies.
- * The configuration codec is uapi.c; the stats codec (both directions, so
- * the server and `wirebolt show` share it) is at the end of this file.
+ * (0600), runs an accept thread and one thread per connection (a bounded
+ * number: one more evicts the connection idle longest), frames "get=1" /
+ * "set=1" / "wirebolt-stats=1" requests, streams a set's lines through the
+ * set parser, writes a get part by part, calls the device through struct
+ * uapi_ops under one op lock and writes "errno=N" replies. The codecs are
+ * uapi.c (configuration) and uapi_stats.c (our stats operation).
+ *
+ * Memory per connection: its read buffer (CONN_BUF) and, inside a
+ * request, the set parser (the parsed change and one line) or one part of
+ * a get; nothing grows with the size of a request's text.
  */
 #include "datapath/uapi.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/random.h"
@@ -35,57 +40,98 @@
 #define OP_LEN 6                      /* OP_GET and OP_SET */
 #define IFNAME_MAX 15                 /* IFNAMSIZ - 1 */
 #define LISTEN_BACKLOG 16
+#define CONN_BUF (64u << 10)          /* bytes read from a socket at a time */
+
+struct conn;
 
 struct uapi_server {
     struct uapi_ops ops;
     void *ctx;
+    struct uapi_server_options opt;   /* defaults filled in */
     int listen_fd;
     int wake_fd;                      /* eventfd: readable once destroy starts */
     dev_t sock_dev;                   /* the socket file we bound, to unlink only ours */
     ino_t sock_ino;
     pthread_t accept_thread;
-    pthread_mutex_t ops_lock;         /* one ops call at a time */
-    pthread_mutex_t conn_lock;        /* guards n_conns */
+    pthread_mutex_t ops_lock;         /* held for each ops call: one at a time */
+    pthread_mutex_t conn_lock;        /* guards what follows and each conn's
+                                         busy, evicted, idle_since and links */
     pthread_cond_t conns_done;
-    unsigned n_conns;
+    struct conn *conns;               /* every connection thread's */
+    unsigned n_conns;                 /* connection threads alive */
+    unsigned n_live;                  /* of them not evicted: held to max_connections */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-/* One client connection; owned by its thread. buf holds received bytes not
- * yet consumed (keys included: wiped whenever it moves or shrinks). */
+/* One client connection; owned by its thread, except what conn_lock
+ * guards. buf holds received bytes not yet consumed (keys included: wiped
+ * whenever they move or go). */
 struct conn {
     struct uapi_server *srv;
+    struct conn *prev, *next;         /* srv->conns */
     int fd;
+    bool busy;                        /* inside a request: never evicted */
+    bool evicted;                     /* the accept thread shut fd down */
+    uint64_t idle_since;              /* ms (CLOCK_MONOTONIC), while !busy */
     bool eof;
-    char *buf;
-    size_t len, cap;
-    size_t scanned;                   /* set body searched for "\n\n" up to here */
+    size_t len;
+    char buf[CONN_BUF];
 };
 
-enum request_kind { REQUEST_GET, REQUEST_SET, REQUEST_STATS, REQUEST_BAD };
+enum op { OP_NEED_MORE, OP_DO_GET, OP_DO_SET, OP_DO_STATS, OP_BAD };
 
-struct request {
-    enum request_kind kind;
-    const char *body;                 /* set: the lines after "set=1\n" */
-    size_t body_len;
-    size_t used;                      /* bytes of buf the request took */
-};
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
 
-/* Wait until fd is ready for `events` or destroy starts. Between requests
- * a client may stay quiet as long as it likes (wireguard-go never times
- * out); in the middle of one, or while we write, it has
- * UAPI_IO_TIMEOUT_MS to make progress. Returns 0, -ECANCELED or
- * -ETIMEDOUT. */
-static int conn_wait(struct conn *cn, short events)
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void server_log(struct uapi_server *srv, enum wb_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void server_log(struct uapi_server *srv, enum wb_log_level level, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    if (!srv->ops.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    srv->ops.log(srv->ctx, level, msg);
+}
+
+/* Why a request's I/O ended, for the log: a timeout is the client's
+ * fault, a client that left is no news, destroy says nothing. */
+static void log_io(struct conn *cn, const char *what, int r)
+{
+    struct uapi_server *srv = cn->srv;
+
+    if (r == -ETIMEDOUT)
+        server_log(srv, WB_LOG_WARN, "%s: no progress for %d ms; closing the connection", what,
+                   srv->opt.io_timeout_ms);
+    else if (r == -EPIPE || r == -ECONNRESET)
+        server_log(srv, WB_LOG_DEBUG, "%s: the client went away", what);
+    else if (r != -ECANCELED)
+        server_log(srv, WB_LOG_WARN, "%s: %s; closing the connection", what, strerror(-r));
+}
+
+/* ------------------------------------------------------------------ I/O */
+
+/* Wait until fd is ready for `events`, destroy starts or timeout_ms pass.
+ * Returns 0, -ECANCELED, -ETIMEDOUT or -errno. */
+static int conn_wait(struct conn *cn, short events, int timeout_ms)
 {
     struct pollfd pfd[2] = {
         { .fd = cn->fd, .events = events },
         { .fd = cn->srv->wake_fd, .events = POLLIN },
     };
-    int timeout = cn->len || events != POLLIN ? UAPI_IO_TIMEOUT_MS : -1;
 
     for (;;) {
-        int r = poll(pfd, 2, timeout);
+        int r = poll(pfd, 2, timeout_ms);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -98,6 +144,7 @@ static int conn_wait(struct conn *cn, short events)
     }
 }
 
+/* Within a request: the client has io_timeout_ms to take each piece. */
 static int conn_send(struct conn *cn, const char *p, size_t n)
 {
     while (n) {
@@ -105,7 +152,7 @@ static int conn_send(struct conn *cn, const char *p, size_t n)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = conn_wait(cn, POLLOUT);
+            int r = conn_wait(cn, POLLOUT, cn->srv->opt.io_timeout_ms);
             if (r)
                 return r;
             continue;
@@ -125,42 +172,14 @@ static int reply_errno(struct conn *cn, int err)
     return conn_send(cn, line, (size_t)n);
 }
 
-/* Make room for more input: the buffer doubles up to UAPI_MAX_REQUEST,
- * copying (and wiping the old copy) instead of realloc, which could leave
- * key material behind in freed memory. */
-static int conn_grow(struct conn *cn)
-{
-    size_t cap = cn->cap ? cn->cap * 2 : 4096;
-
-    if (cn->cap >= UAPI_MAX_REQUEST)
-        return -EMSGSIZE;
-    if (cap > UAPI_MAX_REQUEST)
-        cap = UAPI_MAX_REQUEST;
-    char *p = malloc(cap);
-    if (!p)
-        return -ENOMEM;
-    if (cn->len)
-        memcpy(p, cn->buf, cn->len);
-    if (cn->buf) {
-        wb_memzero(cn->buf, cn->cap);
-        free(cn->buf);
-    }
-    cn->buf = p;
-    cn->cap = cap;
-    return 0;
-}
-
-/* Read what is there. Returns 0 (cn->eof set at end of stream) or -errno
- * (-EMSGSIZE when a request outgrows UAPI_MAX_REQUEST). */
+/* Within a request: read what is there, waiting io_timeout_ms at most for
+ * it. Returns 0 (cn->eof set at end of stream) or -errno. */
 static int conn_fill(struct conn *cn)
 {
-    if (cn->len == cn->cap) {
-        int r = conn_grow(cn);
-        if (r)
-            return r;
-    }
+    if (cn->len == sizeof(cn->buf))
+        return -EMSGSIZE;             /* cannot happen: every reader consumes */
     for (;;) {
-        ssize_t n = recv(cn->fd, cn->buf + cn->len, cn->cap - cn->len, 0);
+        ssize_t n = recv(cn->fd, cn->buf + cn->len, sizeof(cn->buf) - cn->len, 0);
         if (n > 0) {
             cn->len += (size_t)n;
             return 0;
@@ -173,7 +192,7 @@ static int conn_fill(struct conn *cn)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int r = conn_wait(cn, POLLIN);
+        int r = conn_wait(cn, POLLIN, cn->srv->opt.io_timeout_ms);
         if (r)
             return r;
     }
@@ -184,12 +203,47 @@ static void conn_consume(struct conn *cn, size_t used)
     memmove(cn->buf, cn->buf + used, cn->len - used);
     wb_memzero(cn->buf + cn->len - used, used);
     cn->len -= used;
-    cn->scanned = 0;
 }
 
-/* Is a whole request in the buffer? Returns 1 (and *rq), or 0 when more
- * input is needed (or, at end of stream, when nothing usable is left). */
-static int find_request(struct conn *cn, struct request *rq)
+/* Between requests: wait up to idle_timeout_ms for the next one and mark
+ * the connection busy when it comes (a request already buffered is one).
+ * Returns 0, -ETIMEDOUT, -ECANCELED, or -ECONNABORTED when the accept
+ * thread evicted the connection. */
+static int conn_wait_request(struct conn *cn)
+{
+    struct uapi_server *srv = cn->srv;
+    int r = 0;
+
+    if (cn->len || cn->eof)
+        return 0;                     /* busy since the last request */
+    r = conn_wait(cn, POLLIN, srv->opt.idle_timeout_ms);
+    pthread_mutex_lock(&srv->conn_lock);
+    if (cn->evicted)
+        r = -ECONNABORTED;
+    else if (r == 0)
+        cn->busy = true;
+    pthread_mutex_unlock(&srv->conn_lock);
+    return r;
+}
+
+/* A request is done: with nothing buffered, the connection is idle. */
+static void conn_idle(struct conn *cn)
+{
+    struct uapi_server *srv = cn->srv;
+
+    if (cn->len || cn->eof)
+        return;
+    pthread_mutex_lock(&srv->conn_lock);
+    cn->busy = false;
+    cn->idle_since = now_ms();
+    pthread_mutex_unlock(&srv->conn_lock);
+}
+
+/* ------------------------------------------------------------- requests */
+
+/* Which operation the buffer starts with; *used: its bytes ("set=1\n";
+ * "get=1\n\n"; the stats line and its blank line). */
+static enum op classify(const struct conn *cn, size_t *used)
 {
     static const size_t stats_len = sizeof(OP_STATS) - 1;
     size_t have = cn->len < OP_LEN ? cn->len : OP_LEN;
@@ -200,50 +254,110 @@ static int find_request(struct conn *cn, struct request *rq)
     size_t have_stats = cn->len < stats_len ? cn->len : stats_len;
     bool stats = cn->srv->ops.stats && have_stats && memcmp(cn->buf, OP_STATS, have_stats) == 0;
 
-    memset(rq, 0, sizeof(*rq));
+    *used = 0;
     if (cn->len == 0)
-        return 0;
+        return OP_NEED_MORE;
     if (stats) {
         /* Like get: the op line, then an empty line. */
         if (cn->len < stats_len + 1)
-            return 0;
-        rq->kind = cn->buf[stats_len] == '\n' ? REQUEST_STATS : REQUEST_BAD;
-        rq->used = stats_len + 1;
-        return 1;
+            return OP_NEED_MORE;
+        *used = stats_len + 1;
+        return cn->buf[stats_len] == '\n' ? OP_DO_STATS : OP_BAD;
     }
-    if (!get && !set) {
-        rq->kind = REQUEST_BAD;
-        return 1;
-    }
+    if (!get && !set)
+        return OP_BAD;
     if (cn->len < OP_LEN + (get ? 1 : 0))
-        return 0;
-    if (get) {
-        rq->kind = cn->buf[OP_LEN] == '\n' ? REQUEST_GET : REQUEST_BAD;
-        rq->used = OP_LEN + 1;
-        return 1;
+        return OP_NEED_MORE;
+    if (set) {
+        *used = OP_LEN;               /* the body streams through the parser */
+        return OP_DO_SET;
     }
-    /* set: the body ends at the first empty line; the op line's own '\n'
-     * counts as the line before it. */
-    size_t from = cn->scanned > OP_LEN ? cn->scanned - 1 : OP_LEN - 1;
-    const char *end = memmem(cn->buf + from, cn->len - from, "\n\n", 2);
-    rq->kind = REQUEST_SET;
-    rq->body = cn->buf + OP_LEN;
-    if (end) {
-        rq->body_len = (size_t)(end + 1 - rq->body);
-        rq->used = (size_t)(end + 2 - cn->buf);
-        return 1;
-    }
-    cn->scanned = cn->len;
-    if (!cn->eof)
-        return 0;
-    /* The client closed its side mid-set: apply what came, as
-     * wireguard-go's line scanner does at end of input. */
-    rq->body_len = cn->len - OP_LEN;
-    rq->used = cn->len;
-    return 1;
+    *used = OP_LEN + 1;
+    return cn->buf[OP_LEN] == '\n' ? OP_DO_GET : OP_BAD;
 }
 
-static int serve_get(struct conn *cn)
+/* Read until the operation is known. Returns 0 with *op, 1 when the client
+ * left (a truncated operation gets no answer), or -errno. */
+static int read_op(struct conn *cn, enum op *op)
+{
+    for (;;) {
+        size_t used;
+
+        *op = classify(cn, &used);
+        if (*op != OP_NEED_MORE) {
+            conn_consume(cn, *op == OP_BAD ? 0 : used);
+            return 0;
+        }
+        if (cn->eof) {
+            if (cn->len)
+                server_log(cn->srv, WB_LOG_DEBUG, "connection closed inside an operation line");
+            return 1;
+        }
+        int r = conn_fill(cn);
+        if (r) {
+            log_io(cn, "request", r);
+            return r;
+        }
+    }
+}
+
+/* One part of a get: the device part first, then up to get_part_peers
+ * peers, formatted and sent. The op lock is held while the device fills
+ * the part, not while it is written. Returns 1 when more may follow, 0 at
+ * the end, a device error (-errno, *io 0) or an I/O error (*io set). */
+static int send_part(struct conn *cn, void *cursor, int *io)
+{
+    struct uapi_server *srv = cn->srv;
+    struct config part;
+    char *text = NULL;
+    int more;
+
+    config_init(&part);
+    pthread_mutex_lock(&srv->ops_lock);
+    more = srv->ops.get_next(srv->ctx, cursor, &part, srv->opt.get_part_peers);
+    pthread_mutex_unlock(&srv->ops_lock);
+    if (more >= 0 && !(text = uapi_format_get(&part)))
+        more = -ENOMEM;
+    config_free(&part);
+    if (more >= 0)
+        *io = conn_send(cn, text, strlen(text));
+    uapi_text_free(text);
+    return more;
+}
+
+/* A get in parts (get_begin/_next/_end): memory for one part, the device's
+ * lock for one part at a time, and a set may run between two parts. An
+ * error after the first part still ends the reply with its errno. */
+static int serve_get_parts(struct conn *cn)
+{
+    struct uapi_server *srv = cn->srv;
+    void *cursor = NULL;
+    int io = 0, more;
+
+    pthread_mutex_lock(&srv->ops_lock);
+    more = srv->ops.get_begin(srv->ctx, &cursor);
+    pthread_mutex_unlock(&srv->ops_lock);
+    if (more == 0) {
+        do
+            more = send_part(cn, cursor, &io);
+        while (more > 0 && io == 0);
+        pthread_mutex_lock(&srv->ops_lock);
+        srv->ops.get_end(srv->ctx, cursor);
+        pthread_mutex_unlock(&srv->ops_lock);
+    }
+    if (more > 0)
+        more = -EIO;
+    if (io == 0 && more < 0)
+        server_log(srv, WB_LOG_WARN, "get: %s", strerror(-more));
+    if (io == 0)
+        io = reply_errno(cn, more);
+    if (io)
+        log_io(cn, "get", io);
+    return io;
+}
+
+/* A get from the device's whole configuration at once (uapi_ops.get). */
+static int serve_get_whole(struct conn *cn)
 {
     struct uapi_server *srv = cn->srv;
     struct config cfg;
@@ -254,19 +368,22 @@ static int serve_get(struct conn *cn)
     pthread_mutex_lock(&srv->ops_lock);
     r = srv->ops.get(srv->ctx, &cfg);
     pthread_mutex_unlock(&srv->ops_lock);
-    if (r == 0) {
-        text = uapi_format_get(&cfg);
-        if (!text)
-            r = -ENOMEM;
-    }
+    if (r > 0)
+        r = -EIO;
+    if (r == 0 && !(text = uapi_format_get(&cfg)))
+        r = -ENOMEM;
     config_free(&cfg);
-    if (r == 0)
+    if (r) {
+        server_log(srv, WB_LOG_WARN, "get: %s", strerror(-r));
+        r = reply_errno(cn, r);
+    } else {
         r = conn_send(cn, text, strlen(text));
-    else
-        r = reply_errno(cn, r < 0 ? r : -EIO);
-    if (r == 0 && text)
-        r = reply_errno(cn, 0);
+        if (r == 0)
+            r = reply_errno(cn, 0);
+    }
     uapi_text_free(text);
+    if (r)
+        log_io(cn, "get", r);
     return r;
 }
 
@@ -287,133 +404,237 @@ static int serve_stats(struct conn *cn)
     if (r == 0 && !(text = uapi_format_stats(st)))
         r = -ENOMEM;
     free(st);
-    if (r)
-        return reply_errno(cn, r);
-    r = conn_send(cn, text, strlen(text));
+    if (r) {
+        server_log(srv, WB_LOG_WARN, UAPI_OP_STATS ": %s", strerror(-r));
+        r = reply_errno(cn, r);
+    } else {
+        r = conn_send(cn, text, strlen(text));
+        if (r == 0)
+            r = reply_errno(cn, 0);
+    }
     free(text);
-    return r ? r : reply_errno(cn, 0);
+    if (r)
+        log_io(cn, UAPI_OP_STATS, r);
+    return r;
 }
 
-static void server_log(struct uapi_server *srv, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void server_log(struct uapi_server *srv, const char *fmt, ...)
+/* Feed the set's lines to the parser as they come, up to its blank line
+ * or the end of input (the client closed its side mid-set: what came
+ * counts, as with wireguard-go's line scanner). Returns 0 or -errno. */
+static int read_set(struct conn *cn, struct uapi_set_parser *p)
 {
-    char msg[256];
-    va_list ap;
+    for (;;) {
+        if (cn->len) {
+            size_t used;
+            int done = uapi_set_parser_feed(p, cn->buf, cn->len, &used);
 
-    if (!srv->ops.log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    srv->ops.log(srv->ctx, msg);
+            conn_consume(cn, used);
+            if (done)
+                return 0;
+            continue;
+        }
+        if (cn->eof)
+            return 0;
+        int r = conn_fill(cn);
+        if (r)
+            return r;
+    }
 }
 
-static int serve_set(struct conn *cn, const struct request *rq)
+/* Parse the whole set, then apply it under the op lock: a bad line (the
+ * rest of the request read and dropped) changes nothing. */
+static int serve_set(struct conn *cn)
 {
     struct uapi_server *srv = cn->srv;
+    struct uapi_set_parser *p = uapi_set_parser_create();
     struct config change;
-    char err[128];
-    int r = uapi_parse_set(rq->body, rq->body_len, &change, err, sizeof(err));
+    int r;
 
+    if (!p) {
+        server_log(srv, WB_LOG_WARN, "set: out of memory; closing the connection");
+        reply_errno(cn, -ENOMEM);
+        return -ENOMEM;
+    }
+    r = read_set(cn, p);
+    if (r) {
+        log_io(cn, "set", r);
+        uapi_set_parser_destroy(p);
+        return r;
+    }
+    r = uapi_set_parser_finish(p, &change);
     if (r)
-        server_log(srv, "set: %s", err);
+        server_log(srv, WB_LOG_WARN, "set: %s", uapi_set_parser_error(p));
+    uapi_set_parser_destroy(p);
     if (r == 0) {
         pthread_mutex_lock(&srv->ops_lock);
         r = srv->ops.set(srv->ctx, &change);
         pthread_mutex_unlock(&srv->ops_lock);
-        config_free(&change);
         if (r > 0)
             r = -EIO;
+        if (r)
+            server_log(srv, WB_LOG_WARN, "set: the device failed: %s", strerror(-r));
+        else
+            server_log(srv, WB_LOG_DEBUG, "set: applied (%zu peers)", change.n_peers);
+        config_free(&change);
     }
-    return reply_errno(cn, r);
+    r = reply_errno(cn, r);
+    if (r)
+        log_io(cn, "set", r);
+    return r;
 }
 
-/* Serve requests until the client leaves, errs, stalls or destroy starts. */
+/* One request. Returns 0 to go on, else the connection closes. */
+static int serve_request(struct conn *cn)
+{
+    enum op op;
+    int r = read_op(cn, &op);
+
+    if (r)
+        return r;
+    switch (op) {
+    case OP_DO_GET:
+        return cn->srv->ops.get_begin ? serve_get_parts(cn) : serve_get_whole(cn);
+    case OP_DO_SET:
+        return serve_set(cn);
+    case OP_DO_STATS:
+        return serve_stats(cn);
+    default:
+        server_log(cn->srv, WB_LOG_WARN, "unknown operation; closing the connection");
+        reply_errno(cn, -EINVAL);
+        return -EINVAL;
+    }
+}
+
+/* Serve requests until the client leaves, errs, stalls, idles too long,
+ * is evicted or destroy starts. */
 static void conn_serve(struct conn *cn)
 {
-    struct request rq;
-
     for (;;) {
-        if (!find_request(cn, &rq)) {
-            if (cn->eof)
-                return;
-            int r = conn_fill(cn);
-            if (r == -EMSGSIZE || r == -ENOMEM) {
-                server_log(cn->srv, "request over %u bytes; closing the connection",
-                           UAPI_MAX_REQUEST);
-                reply_errno(cn, -EINVAL);
-            }
-            if (r)
-                return;
-            continue;
-        }
-        if (rq.kind == REQUEST_BAD) {
-            server_log(cn->srv, "unknown operation; closing the connection");
-            reply_errno(cn, -EINVAL);
+        int r = conn_wait_request(cn);
+
+        if (r == -ETIMEDOUT)
+            server_log(cn->srv, WB_LOG_DEBUG, "closing a connection idle for %d ms",
+                       cn->srv->opt.idle_timeout_ms);
+        if (r || serve_request(cn))
             return;
-        }
-        int r = rq.kind == REQUEST_GET     ? serve_get(cn)
-                : rq.kind == REQUEST_STATS ? serve_stats(cn)
-                                           : serve_set(cn, &rq);
-        if (r)
-            return;
-        conn_consume(cn, rq.used);
+        conn_idle(cn);
     }
+}
+
+/* ---------------------------------------------------------- connections */
+
+/* Unlink cn, close its socket and free it. Last touch of srv: destroy may
+ * free it as soon as n_conns is 0. */
+static void conn_release(struct conn *cn)
+{
+    struct uapi_server *srv = cn->srv;
+
+    pthread_mutex_lock(&srv->conn_lock);
+    if (cn->prev)
+        cn->prev->next = cn->next;
+    else
+        srv->conns = cn->next;
+    if (cn->next)
+        cn->next->prev = cn->prev;
+    if (!cn->evicted)
+        srv->n_live--;
+    close(cn->fd);                    /* under the lock: no eviction shuts it down now */
+    if (--srv->n_conns == 0)
+        pthread_cond_broadcast(&srv->conns_done);
+    pthread_mutex_unlock(&srv->conn_lock);
+    wb_memzero(cn, sizeof(*cn));
+    free(cn);
 }
 
 static void *conn_main(void *arg)
 {
     struct conn *cn = arg;
-    struct uapi_server *srv = cn->srv;
 
     conn_serve(cn);
-    if (cn->buf) {
-        wb_memzero(cn->buf, cn->cap);
-        free(cn->buf);
-    }
-    close(cn->fd);
-    free(cn);
-    /* Last touch of srv: destroy may free it as soon as n_conns is 0. */
-    pthread_mutex_lock(&srv->conn_lock);
-    if (--srv->n_conns == 0)
-        pthread_cond_broadcast(&srv->conns_done);
-    pthread_mutex_unlock(&srv->conn_lock);
+    conn_release(cn);
     return NULL;
 }
 
-/* Accept thread: hand fd to a new detached connection thread, or close it
- * when UAPI_MAX_CONNECTIONS are busy or no thread can be made. */
+/* The connection idle (between requests) the longest, or NULL when every
+ * connection is inside a request (the list is newest first: on a tie of
+ * milliseconds the older one wins). Call with conn_lock held. */
+static struct conn *oldest_idle(struct uapi_server *srv)
+{
+    struct conn *best = NULL;
+
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (!c->busy && !c->evicted && (!best || c->idle_since <= best->idle_since))
+            best = c;
+    return best;
+}
+
+/* Make room for one more connection: evict the one idle longest. Its
+ * thread wakes from its wait (the socket reads as ended) and goes.
+ * Returns false when every connection is busy. Call with conn_lock held. */
+static bool make_room(struct uapi_server *srv, uint64_t now, uint64_t *idle_ms)
+{
+    struct conn *victim;
+
+    if (srv->n_live < srv->opt.max_connections)
+        return true;
+    victim = oldest_idle(srv);
+    if (!victim)
+        return false;
+    victim->evicted = true;
+    srv->n_live--;
+    *idle_ms = now - victim->idle_since;
+    shutdown(victim->fd, SHUT_RDWR);
+    return true;
+}
+
+/* Accept thread: hand fd to a new detached connection thread, evicting
+ * the longest idle connection when max_connections are open, or close fd
+ * when all of them are inside a request or no thread can be made. */
 static void conn_start(struct uapi_server *srv, int fd)
 {
+    struct conn *cn = malloc(sizeof(*cn));
+    uint64_t now = now_ms(), idle_ms = UINT64_MAX;
     pthread_attr_t attr;
     pthread_t t;
-    struct conn *cn = calloc(1, sizeof(*cn));
+    int r;
 
-    pthread_mutex_lock(&srv->conn_lock);
-    if (!cn || srv->n_conns >= UAPI_MAX_CONNECTIONS) {
-        pthread_mutex_unlock(&srv->conn_lock);
-        free(cn);
+    if (!cn) {
+        server_log(srv, WB_LOG_WARN, "refused a connection: out of memory");
         close(fd);
         return;
     }
-    srv->n_conns++;
-    pthread_mutex_unlock(&srv->conn_lock);
+    memset(cn, 0, offsetof(struct conn, buf));
     cn->srv = srv;
     cn->fd = fd;
+    cn->idle_since = now;
+    pthread_mutex_lock(&srv->conn_lock);
+    if (!make_room(srv, now, &idle_ms)) {
+        pthread_mutex_unlock(&srv->conn_lock);
+        server_log(srv, WB_LOG_WARN, "refused a connection: all %u connections are inside a request",
+                   srv->opt.max_connections);
+        close(fd);
+        free(cn);
+        return;
+    }
+    cn->next = srv->conns;
+    if (cn->next)
+        cn->next->prev = cn;
+    srv->conns = cn;
+    srv->n_live++;
+    srv->n_conns++;
+    pthread_mutex_unlock(&srv->conn_lock);
+    if (idle_ms != UINT64_MAX)
+        server_log(srv, WB_LOG_WARN,
+                   "%u connections open: evicted the one idle longest (%llu ms) for a new one",
+                   srv->opt.max_connections, (unsigned long long)idle_ms);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int r = pthread_create(&t, &attr, conn_main, cn);
+    r = pthread_create(&t, &attr, conn_main, cn);
     pthread_attr_destroy(&attr);
-    if (r == 0)
-        return;
-    close(fd);
-    free(cn);
-    pthread_mutex_lock(&srv->conn_lock);
-    if (--srv->n_conns == 0)
-        pthread_cond_broadcast(&srv->conns_done);
-    pthread_mutex_unlock(&srv->conn_lock);
+    if (r) {
+        server_log(srv, WB_LOG_WARN, "refused a connection: no thread: %s", strerror(r));
+        conn_release(cn);
+    }
 }
 
 static void *accept_main(void *arg)
@@ -567,8 +788,24 @@ static int start_accept_thread(struct uapi_server *srv)
     return -r;
 }
 
-struct uapi_server *uapi_server_create_at(const char *dir, const char *ifname,
-                                          const struct uapi_ops *ops, void *ctx, int *err)
+static int set_options(struct uapi_server *srv, const struct uapi_server_options *opt)
+{
+    static const struct uapi_server_options none;
+
+    if (!opt)
+        opt = &none;
+    if (opt->idle_timeout_ms < 0 || opt->io_timeout_ms < 0)
+        return -EINVAL;
+    srv->opt.max_connections = opt->max_connections ? opt->max_connections : UAPI_MAX_CONNECTIONS;
+    srv->opt.idle_timeout_ms = opt->idle_timeout_ms ? opt->idle_timeout_ms : UAPI_IDLE_TIMEOUT_MS;
+    srv->opt.io_timeout_ms = opt->io_timeout_ms ? opt->io_timeout_ms : UAPI_IO_TIMEOUT_MS;
+    srv->opt.get_part_peers = opt->get_part_peers ? opt->get_part_peers : UAPI_GET_PART_PEERS;
+    return 0;
+}
+
+struct uapi_server *uapi_server_create_with(const char *dir, const char *ifname,
+                                            const struct uapi_ops *ops, void *ctx,
+                                            const struct uapi_server_options *opt, int *err)
 {
     struct uapi_server *srv;
     int r = check_ifname(ifname);
@@ -582,6 +819,14 @@ struct uapi_server *uapi_server_create_at(const char *dir, const char *ifname,
     srv->ops = *ops;
     srv->ctx = ctx;
     srv->listen_fd = srv->wake_fd = -1;
+    r = set_options(srv, opt);
+    if (r)
+        goto err_srv;
+    if (!ops->get_begin != !ops->get_next || !ops->get_begin != !ops->get_end ||
+        (!ops->get && !ops->get_begin)) {
+        r = -EINVAL;
+        goto err_srv;
+    }
     r = snprintf(srv->path, sizeof(srv->path), "%s/%s.sock", dir, ifname);
     if (r < 0 || (size_t)r >= sizeof(srv->path)) {
         r = -ENAMETOOLONG;
@@ -621,6 +866,12 @@ err_out:
     return NULL;
 }
 
+struct uapi_server *uapi_server_create_at(const char *dir, const char *ifname,
+                                          const struct uapi_ops *ops, void *ctx, int *err)
+{
+    return uapi_server_create_with(dir, ifname, ops, ctx, NULL, err);
+}
+
 struct uapi_server *uapi_server_create(const char *ifname, const struct uapi_ops *ops,
                                        void *ctx, int *err)
 {
@@ -653,255 +904,4 @@ void uapi_server_destroy(struct uapi_server *srv)
     pthread_mutex_destroy(&srv->ops_lock);
     close(srv->wake_fd);
     free(srv);
-}
-
-/* ----------------------------------------------------------- stats codec */
-
-struct stat_field {
-    const char *name;
-    size_t off;
-};
-
-static const struct stat_field worker_fields[] = {
-#define WORKER_FIELD(name) { #name, offsetof(struct worker_stats, name) },
-    WORKER_STATS(WORKER_FIELD)
-#undef WORKER_FIELD
-};
-
-#define N_FIELDS(v) (sizeof(v) / sizeof((v)[0]))
-
-static const struct stat_field io_fields[] = {
-#define IO_FIELD(name) { #name, offsetof(struct io_linux_stats, name) },
-    UAPI_IO_LINUX_STATS(IO_FIELD)
-#undef IO_FIELD
-};
-
-/* A field added to io_linux.h must be named in UAPI_IO_LINUX_STATS. */
-_Static_assert(N_FIELDS(io_fields) * sizeof(uint64_t) == sizeof(struct io_linux_stats),
-               "UAPI_IO_LINUX_STATS does not list every field of struct io_linux_stats");
-_Static_assert(N_FIELDS(worker_fields) * sizeof(uint64_t) == sizeof(struct worker_stats),
-               "struct worker_stats has a field outside WORKER_STATS");
-
-static const struct {
-    unsigned bit;
-    const char *name;
-} offload_names[] = {
-#define OFFLOAD_NAME(bit, name) { bit, name },
-    UAPI_IO_OFFLOADS(OFFLOAD_NAME)
-#undef OFFLOAD_NAME
-};
-
-const char *uapi_offload_name(unsigned i)
-{
-    for (size_t k = 0; i < 32 && k < N_FIELDS(offload_names); k++)
-        if (offload_names[k].bit == 1u << i)
-            return offload_names[k].name;
-    return NULL;
-}
-
-static uint64_t *field_at(void *base, const struct stat_field *f)
-{
-    return (uint64_t *)((char *)base + f->off);
-}
-
-static void format_fields(FILE *f, const void *base, const struct stat_field *fields, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s=%" PRIu64 "\n", fields[i].name, *field_at((void *)base, &fields[i]));
-}
-
-char *uapi_format_stats(const struct uapi_stats *s)
-{
-    unsigned workers = s->workers < UAPI_STATS_MAX_WORKERS ? s->workers : UAPI_STATS_MAX_WORKERS;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-
-    if (!f)
-        return NULL;
-    fprintf(f, "workers=%u\nunder_load=%s\npool_bytes=%" PRIu64 "\npkt_room=%" PRIu64 "\n",
-            workers, s->under_load ? "true" : "false", s->pool_bytes, s->pkt_room);
-    if (s->has_io) {
-        bool first = true;
-
-        fputs("offloads=", f);
-        for (unsigned i = 0; i < 32; i++) {
-            const char *name = uapi_offload_name(i);
-
-            if (!(s->offloads & (1u << i)) || !name)
-                continue;
-            fprintf(f, "%s%s", first ? "" : ",", name);
-            first = false;
-        }
-        fputc('\n', f);
-    }
-    for (unsigned w = 0; w < workers; w++) {
-        fprintf(f, "worker=%u\n", w);
-        format_fields(f, &s->per_worker[w], worker_fields,
-                      N_FIELDS(worker_fields));
-    }
-    fputs("worker=handshake\n", f);
-    format_fields(f, &s->handshake, worker_fields, N_FIELDS(worker_fields));
-    if (s->has_io) {
-        fputs("io=linux\n", f);
-        format_fields(f, &s->io, io_fields, N_FIELDS(io_fields));
-    }
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
-static bool stats_u64(const char *s, uint64_t *out)
-{
-    unsigned long long v;
-    char *end;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* key=val into the counter of that name in base; unknown names are fine. */
-static bool set_field(void *base, const struct stat_field *fields, size_t n, const char *key,
-                      const char *val)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(fields[i].name, key) == 0)
-            return stats_u64(val, field_at(base, &fields[i]));
-    return true;
-}
-
-static unsigned parse_offloads(const char *val)
-{
-    unsigned mask = 0;
-
-    while (*val) {
-        size_t n = strcspn(val, ",");
-
-        for (size_t k = 0; k < N_FIELDS(offload_names); k++)
-            if (strlen(offload_names[k].name) == n && memcmp(offload_names[k].name, val, n) == 0)
-                mask |= offload_names[k].bit;
-        val += n;
-        if (*val == ',')
-            val++;
-    }
-    return mask;
-}
-
-enum stats_section { SEC_DEVICE, SEC_WORKER, SEC_IO, SEC_SKIP };
-
-struct stats_parse {
-    struct uapi_stats *out;
-    enum stats_section sec;
-    struct worker_stats *w;        /* SEC_WORKER: which */
-    bool workers_seen;
-};
-
-/* One line, NUL-terminated. Returns 0, 1 for the errno line (*err set),
- * or -EPROTO. */
-static int stats_line(struct stats_parse *p, char *line, int *err)
-{
-    struct uapi_stats *s = p->out;
-    const char *key, *val;
-    uint64_t v;
-    int r = uapi_reply_line(line, &key, &val, err);
-
-    if (r != 0)
-        return r;
-    if (strcmp(key, "worker") == 0) {
-        if (strcmp(val, "handshake") == 0) {
-            p->w = &s->handshake;
-        } else {
-            if (!p->workers_seen || !stats_u64(val, &v) || v >= s->workers)
-                return -EPROTO;
-            p->w = &s->per_worker[v];
-        }
-        p->sec = SEC_WORKER;
-        return 0;
-    }
-    if (strcmp(key, "io") == 0) {
-        /* Only the Linux backend's counters are known here. */
-        p->sec = strcmp(val, "linux") == 0 ? SEC_IO : SEC_SKIP;
-        s->has_io |= p->sec == SEC_IO;
-        return 0;
-    }
-    switch (p->sec) {
-    case SEC_WORKER:
-        return set_field(p->w, worker_fields, N_FIELDS(worker_fields),
-                         key, val) ? 0 : -EPROTO;
-    case SEC_IO:
-        return set_field(&s->io, io_fields, N_FIELDS(io_fields), key, val)
-                   ? 0 : -EPROTO;
-    case SEC_SKIP:
-        return 0;
-    case SEC_DEVICE:
-        break;
-    }
-    if (strcmp(key, "workers") == 0) {
-        if (!stats_u64(val, &v) || v > UAPI_STATS_MAX_WORKERS)
-            return -EPROTO;
-        s->workers = (unsigned)v;
-        p->workers_seen = true;
-    } else if (strcmp(key, "under_load") == 0) {
-        if (strcmp(val, "true") && strcmp(val, "false"))
-            return -EPROTO;
-        s->under_load = val[0] == 't';
-    } else if (strcmp(key, "pool_bytes") == 0) {
-        return stats_u64(val, &s->pool_bytes) ? 0 : -EPROTO;
-    } else if (strcmp(key, "pkt_room") == 0) {
-        return stats_u64(val, &s->pkt_room) ? 0 : -EPROTO;
-    } else if (strcmp(key, "offloads") == 0) {
-        s->has_io = true;
-        s->offloads = parse_offloads(val);
-    }
-    return 0;
-}
-
-int uapi_parse_stats(const char *text, size_t len, struct uapi_stats *out)
-{
-    struct stats_parse p = { .out = out, .sec = SEC_DEVICE };
-    char *copy = malloc(len + 1), *line, *next;
-    int err = 0, ret = -EPROTO;
-
-    memset(out, 0, sizeof(*out));
-    if (!copy)
-        return -ENOMEM;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    for (line = copy; line && *line && *line != '\n'; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        ret = stats_line(&p, line, &err);
-        if (ret != 0)
-            break;
-    }
-    free(copy);
-    if (ret == 1)                /* the errno line ends the reply */
-        ret = err;
-    else if (ret == 0)
-        ret = -EPROTO;           /* no errno line */
-    if (ret != 0)
-        memset(out, 0, sizeof(*out));
-    return ret;
-}
-
-void uapi_stats_total(const struct uapi_stats *s, struct worker_stats *sum)
-{
-    unsigned workers = s->workers < UAPI_STATS_MAX_WORKERS ? s->workers : UAPI_STATS_MAX_WORKERS;
-
-    memset(sum, 0, sizeof(*sum));
-    for (unsigned w = 0; w <= workers; w++) {
-        const struct worker_stats *t = w < workers ? &s->per_worker[w] : &s->handshake;
-#define WORKER_STAT_SUM(name) sum->name += t->name;
-        WORKER_STATS(WORKER_STAT_SUM)
-#undef WORKER_STAT_SUM
-    }
 }
