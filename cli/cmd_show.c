@@ -19,7 +19,9 @@
  * left out): {"workers":2,"under_load":false,"pool_bytes":N,"pkt_room":N,
  * "offloads":["tso",...]|null,"totals":{<every WORKER_STATS counter>},
  * "per_worker":[{...},...],"handshake":{...},
- * "io":{<every UAPI_IO_LINUX_STATS counter>}|null}. The text form gets one
+ * "io":{<every UAPI_IO_LINUX_STATS counter>}|null,
+ * "tunnel_drops":{<every UAPI_TUNNEL_DROPS name: the peers' own drop
+ * counters summed, e.g. "decrypt_failed", "replay">}|null}. The text form gets one
  * line from it, "  datapath: 2 workers, offloads ..., drops: ...".
  * Private and preshared keys are never printed in either form.
  */
@@ -198,6 +200,13 @@ static void print_datapath_text(const struct uapi_stats *st)
         printf("%s%s %llu", any ? ", " : "", drops[i].name, (unsigned long long)drops[i].n);
         any = true;
     }
+    for (unsigned r = 0; st->has_tunnel_drops && r < WB_DROP_REASON_COUNT; r++) {
+        if (!st->tunnel_drops[r] || !uapi_tunnel_drop_name(r))
+            continue;
+        printf("%s%s %llu", any ? ", " : "", uapi_tunnel_drop_name(r),
+               (unsigned long long)st->tunnel_drops[r]);
+        any = true;
+    }
     printf("%s\n", any ? "" : "none");
 }
 
@@ -327,6 +336,21 @@ static void print_datapath_json(const struct uapi_stats *st)
     sep = ",";
         UAPI_IO_LINUX_STATS(IO_JSON)
 #undef IO_JSON
+        putchar('}');
+    } else {
+        printf("null");
+    }
+    printf(",\"tunnel_drops\":");
+    if (st->has_tunnel_drops) {
+        sep = "";
+        putchar('{');
+        for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++) {
+            if (!uapi_tunnel_drop_name(r))
+                continue;
+            printf("%s\"%s\":%llu", sep, uapi_tunnel_drop_name(r),
+                   (unsigned long long)st->tunnel_drops[r]);
+            sep = ",";
+        }
         putchar('}');
     } else {
         printf("null");

@@ -294,6 +294,8 @@ static int uapi_stats(void *ctx, struct uapi_stats *out)
     for (unsigned i = 0; i < out->workers; i++)
         device_get_worker_stats(dev, i, &out->per_worker[i]);
     device_get_worker_stats(dev, ds.workers, &out->handshake);
+    out->has_tunnel_drops = true;
+    memcpy(out->tunnel_drops, ds.tunnel_drops, sizeof(out->tunnel_drops));
     if (io && io->ops && io->ops->name && strcmp(io->ops->name, "linux") == 0) {
         out->has_io = true;
         out->offloads = io_linux_offloads(io);

@@ -170,8 +170,25 @@ void uapi_text_free(char *s);
     X(IO_OFFLOAD_TUN_TSO, "tso") X(IO_OFFLOAD_TUN_USO, "uso")                              \
     X(IO_OFFLOAD_UDP_GSO, "udp-gso") X(IO_OFFLOAD_UDP_GRO, "udp-gro")
 
+/* The peers' own drop reasons (enum wb_drop_reason), by name. */
+#define UAPI_TUNNEL_DROPS(X)                                                               \
+    X(WB_DROP_MALFORMED, "malformed") X(WB_DROP_UNKNOWN_INDEX, "unknown_index")           \
+    X(WB_DROP_BAD_MAC1, "bad_mac1") X(WB_DROP_COOKIE_REQUIRED, "cookie_required")         \
+    X(WB_DROP_HANDSHAKE_FAILED, "handshake_failed")                                       \
+    X(WB_DROP_REPLAYED_TIMESTAMP, "replayed_timestamp")                                   \
+    X(WB_DROP_HANDSHAKE_FLOOD, "handshake_flood")                                         \
+    X(WB_DROP_UNEXPECTED_RESPONSE, "unexpected_response")                                 \
+    X(WB_DROP_DECRYPT_FAILED, "decrypt_failed") X(WB_DROP_REPLAY, "replay")               \
+    X(WB_DROP_KEY_EXPIRED, "key_expired") X(WB_DROP_BAD_INNER_PACKET, "bad_inner_packet") \
+    X(WB_DROP_STAGED_OVERFLOW, "staged_overflow") X(WB_DROP_STAGED_PURGED, "staged_purged") \
+    X(WB_DROP_DST_TOO_SMALL, "dst_too_small") X(WB_DROP_NO_MEMORY, "no_memory")
+
+/* The name of drop reason r (enum wb_drop_reason), or NULL. */
+const char *uapi_tunnel_drop_name(unsigned r);
+
 /* What the stats operation carries: the device's counters per thread (the
- * names of WORKER_STATS, worker.h), its pools and its I/O backend's. */
+ * names of WORKER_STATS, worker.h), its pools, its I/O backend's, and the
+ * peers' own drop counters summed (tunnel_drops, by UAPI_TUNNEL_DROPS). */
 struct uapi_stats {
     unsigned workers;                 /* data workers: per_worker[0..workers-1] */
     bool under_load;
@@ -182,6 +199,8 @@ struct uapi_stats {
     bool has_io;                      /* the backend is io_linux: offloads, io */
     unsigned offloads;                /* mask of enum io_linux_offload */
     struct io_linux_stats io;
+    bool has_tunnel_drops;
+    uint64_t tunnel_drops[WB_DROP_REASON_COUNT];
 };
 
 /* The body of a stats reply (without the final "errno=0\n\n"), one
@@ -190,7 +209,8 @@ struct uapi_stats {
  *   offloads=tso,uso,... (has_io only; names of UAPI_IO_OFFLOADS, comma
  *   separated, empty for none), then per worker "worker=<i>" and every
  *   WORKER_STATS name, "worker=handshake" and the same, and (has_io)
- *   "io=linux" and every UAPI_IO_LINUX_STATS name.
+ *   "io=linux" and every UAPI_IO_LINUX_STATS name, and (has_tunnel_drops)
+ *   "tunnel=drops" and every UAPI_TUNNEL_DROPS name.
  * Returns a malloc'd string (free()), NULL on ENOMEM. */
 char *uapi_format_stats(const struct uapi_stats *s);
 /* Parse a stats reply (up to and optionally including its blank line)

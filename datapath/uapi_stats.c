@@ -104,6 +104,12 @@ char *uapi_format_stats(const struct uapi_stats *s)
         fputs("io=linux\n", f);
         format_fields(f, &s->io, io_fields, N_FIELDS(io_fields));
     }
+    if (s->has_tunnel_drops) {
+        fputs("tunnel=drops\n", f);
+        for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++)
+            if (uapi_tunnel_drop_name(r))
+                fprintf(f, "%s=%" PRIu64 "\n", uapi_tunnel_drop_name(r), s->tunnel_drops[r]);
+    }
     if (fclose(f) != 0) {
         free(text);
         return NULL;
@@ -153,7 +159,28 @@ static unsigned parse_offloads(const char *val)
     return mask;
 }
 
-enum stats_section { SEC_DEVICE, SEC_WORKER, SEC_IO, SEC_SKIP };
+const char *uapi_tunnel_drop_name(unsigned r)
+{
+    static const char *const names[WB_DROP_REASON_COUNT] = {
+#define TUNNEL_DROP_NAME(reason, name) [reason] = name,
+        UAPI_TUNNEL_DROPS(TUNNEL_DROP_NAME)
+#undef TUNNEL_DROP_NAME
+    };
+
+    return r < WB_DROP_REASON_COUNT ? names[r] : NULL;
+}
+
+/* A tunnel drop counter by name; unknown names are skipped (a newer
+ * server may count more reasons). */
+static bool set_tunnel_drop(struct uapi_stats *s, const char *key, const char *val)
+{
+    for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++)
+        if (uapi_tunnel_drop_name(r) && strcmp(key, uapi_tunnel_drop_name(r)) == 0)
+            return stats_u64(val, &s->tunnel_drops[r]);
+    return true;
+}
+
+enum stats_section { SEC_DEVICE, SEC_WORKER, SEC_IO, SEC_TUNNEL, SEC_SKIP };
 
 struct stats_parse {
     struct uapi_stats *out;
@@ -184,6 +211,11 @@ static int stats_line(struct stats_parse *p, char *line, int *err)
         p->sec = SEC_WORKER;
         return 0;
     }
+    if (strcmp(key, "tunnel") == 0) {
+        p->sec = strcmp(val, "drops") == 0 ? SEC_TUNNEL : SEC_SKIP;
+        s->has_tunnel_drops |= p->sec == SEC_TUNNEL;
+        return 0;
+    }
     if (strcmp(key, "io") == 0) {
         /* Only the Linux backend's counters are known here. */
         p->sec = strcmp(val, "linux") == 0 ? SEC_IO : SEC_SKIP;
@@ -197,6 +229,8 @@ static int stats_line(struct stats_parse *p, char *line, int *err)
     case SEC_IO:
         return set_field(&s->io, io_fields, N_FIELDS(io_fields), key, val)
                    ? 0 : -EPROTO;
+    case SEC_TUNNEL:
+        return set_tunnel_drop(s, key, val) ? 0 : -EPROTO;
     case SEC_SKIP:
         return 0;
     case SEC_DEVICE:

@@ -46,6 +46,9 @@ static void sample_stats(struct uapi_stats *s, unsigned workers, bool has_io)
 #define FILL_IO(name) s->io.name = (v++) * 7ULL;
         UAPI_IO_LINUX_STATS(FILL_IO)
 #undef FILL_IO
+        s->has_tunnel_drops = true;
+        for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++)
+            s->tunnel_drops[r] = (v++) * 11ULL;
     }
 }
 
@@ -70,6 +73,8 @@ static bool same_stats(const struct uapi_stats *a, const struct uapi_stats *b)
 #define CMP_IO(name) same = same && a->io.name == b->io.name;
     UAPI_IO_LINUX_STATS(CMP_IO)
 #undef CMP_IO
+    same = same && a->has_tunnel_drops == b->has_tunnel_drops &&
+           memcmp(a->tunnel_drops, b->tunnel_drops, sizeof(a->tunnel_drops)) == 0;
     return same;
 }
 
@@ -103,6 +108,16 @@ static void test_codec(void)
     CHECK(strstr(text, "\nworker=2\n") && strstr(text, "\nworker=handshake\n") &&
           strstr(text, "\nio=linux\n") && !strstr(text, "\nworker=3\n"));
     CHECK(strstr(text, "\n\n") == NULL);          /* the body never ends a reply early */
+    /* Every drop reason has a name, and each is on the wire once. */
+    CHECK(strstr(text, "\ntunnel=drops\n") != NULL);
+    for (unsigned r = 0; r < WB_DROP_REASON_COUNT; r++) {
+        char line[64];
+
+        CHECK(uapi_tunnel_drop_name(r) != NULL);
+        snprintf(line, sizeof(line), "\n%s=", uapi_tunnel_drop_name(r) ? uapi_tunnel_drop_name(r) : "?");
+        CHECK(strstr(strstr(text, "\ntunnel=drops\n"), line) != NULL);
+    }
+    CHECK(uapi_tunnel_drop_name(WB_DROP_REASON_COUNT) == NULL);
 
     len = strlen(text);
     reply = malloc(len + 16);
