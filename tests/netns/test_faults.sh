@@ -230,13 +230,13 @@ v() { echo "${!1:-0}"; }
 # <receiver-prefix>, its own since it started: fresh daemons each phase,
 # read after the bridge stopped and the wire went quiet).
 #
-# The datapath reports no decrypt-failure or replay counter (a data message
-# that fails authentication, or a replay, is counted only in the peer's
-# tunnel, which `wirebolt show --json` does not print), so those drops are
-# derived: a receiver must give its TUN exactly the data messages the
-# bridge delivered intact the first time ("unique"), and reject the rest:
+# A receiver must give its TUN exactly the data messages the bridge
+# delivered intact the first time ("unique"), and reject the rest:
 #     rejected = data sent - tx_tun = dup (replays) + corrupted (AEAD fails)
-# since sent = unique + dup + corrupted for every kind (checked too).
+# since sent = unique + dup + corrupted for every kind (checked too); and
+# the peers' own counters ("tunnel_drops" in `wirebolt show --json`) must
+# name those rejections: decrypt_failed == corrupted data and keepalive
+# copies, replay == their intact duplicates.
 # Keepalives (32-byte data messages) never reach the TUN and are counted
 # apart. Exact when nothing vanished after the bridge (<lost> = 0, the usual
 # case); else the counts may fall short by at most <lost>.
@@ -278,6 +278,16 @@ faults_check_dir() {
     #    authentication failures.
     [[ $tun -le $dunique && $tun -ge $((dunique - lost)) ]]
     wbt_ok $? "$tag $d: receiver's TUN got exactly the intact data messages: tx_tun $tun == unique $dunique; rejected $((dsent - tun)) of $dsent == $ddup replayed (duplicates) + $dcorr failed authentication (corrupted)"
+
+    # 2b. ... and the tunnel counted each rejection under its reason.
+    local dfail replay kcorr kdup
+    dfail=$(v "${r}_datapath_tunnel_drops_decrypt_failed")
+    replay=$(v "${r}_datapath_tunnel_drops_replay")
+    kcorr=$(v "${b}_kinds_keepalive_corrupted")
+    kdup=$(v "${b}_kinds_keepalive_dup")
+    [[ $dfail -le $((dcorr + kcorr)) && $dfail -ge $((dcorr + kcorr - lost)) &&
+       $replay -le $((ddup + kdup)) && $replay -ge $((ddup + kdup - lost)) ]]
+    wbt_ok $? "$tag $d: tunnel drops: decrypt_failed $dfail == corrupted data + keepalives $dcorr + $kcorr; replay $replay == duplicated $ddup + $kdup"
 
     # 3. A corrupted initiation fails mac1 (the bridge flips a byte mac1
     #    covers), counted as bad_mac1. (A corrupted response is checked
