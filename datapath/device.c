@@ -426,6 +426,8 @@ int device_set_config(struct device *dev, const struct config *c)
         ret = set_listen(dev, c);
     if (ret == 0 && c->replace_peers)
         remove_all_peers(dev);
+    if (c->n_peers > 256)
+        peer_table_reserve(&dev->peers, dev->n_list - dev->n_holes, c->n_peers);
     for (size_t i = 0; ret == 0 && i < c->n_peers; i++)
         ret = apply_peer(dev, &c->peers[i]);
     reap_doomed(dev);

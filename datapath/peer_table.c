@@ -4,18 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/blake2s.h"
+#include <sodium.h>
+
 #include "crypto/random.h"
 #include "datapath/peer_table.h"
 #include "proto/tunnel.h"
 
 static unsigned long hash_key(const struct peer_table *pt, const uint8_t key[WB_KEY_LEN])
 {
-    uint8_t h[8];
+    uint8_t h[crypto_shorthash_BYTES];
     unsigned long v = 0;
 
-    /* Keyed so a remote party cannot aim collisions at one bucket. */
-    blake2s(h, sizeof(h), key, WB_KEY_LEN, (const uint8_t *)&pt->hash_seed, sizeof(pt->hash_seed));
+    /* Keyed so a remote party cannot aim collisions at one bucket:
+     * libsodium's SipHash-2-4, a few times cheaper than the keyed BLAKE2s
+     * it replaces (two of which were 1/8 of configuring 100,000 peers). */
+    crypto_shorthash(h, key, WB_KEY_LEN, pt->key_seed);
     memcpy(&v, h, sizeof(v) < sizeof(h) ? sizeof(v) : sizeof(h));
     return v;
 }
@@ -43,9 +46,23 @@ static int match_index(struct cds_lfht_node *node, const void *key)
     return e->index == *(const uint32_t *)key;
 }
 
+void peer_table_reserve(struct peer_table *pt, unsigned long have, unsigned long n)
+{
+    unsigned long want = 64;
+
+    while (want < have + n)
+        want <<= 1;
+    if (want <= pt->sized_for)
+        return;
+    pt->sized_for = want;
+    cds_lfht_resize(pt->by_key, want);
+}
+
 int peer_table_init(struct peer_table *pt)
 {
     wb_random_bytes(&pt->hash_seed, sizeof(pt->hash_seed));
+    wb_random_bytes(pt->key_seed, sizeof(pt->key_seed));
+    pt->sized_for = 64;
     pt->by_key = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
     pt->by_index = cds_lfht_new(256, 256, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
     if (!pt->by_key || !pt->by_index) {

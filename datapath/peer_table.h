@@ -75,7 +75,9 @@ struct device_peer {
 struct peer_table {
     struct cds_lfht *by_key;
     struct cds_lfht *by_index;
-    uint64_t hash_seed;
+    uint64_t hash_seed;                    /* receiver indices */
+    uint8_t key_seed[16];                  /* public keys: SipHash key (crypto_shorthash) */
+    unsigned long sized_for;               /* peers the key table was last grown for */
 };
 
 int peer_table_init(struct peer_table *pt);
@@ -85,6 +87,12 @@ void peer_table_destroy(struct peer_table *pt);
 /* Read side (online QSBR thread). */
 struct device_peer *peer_table_lookup_key(struct peer_table *pt, const uint8_t key[WB_KEY_LEN]);
 struct device_peer *peer_table_lookup_index(struct peer_table *pt, uint32_t index);
+
+/* Control thread, online: about to add n more peers to the `have` there
+ * are; grows the tables at once (cds_lfht_resize) rather than letting
+ * 100,000 inserts run on chains the background resize has not caught up
+ * with. */
+void peer_table_reserve(struct peer_table *pt, unsigned long have, unsigned long n);
 
 /* Control thread, online: -EEXIST if the key is present. */
 int peer_table_add(struct peer_table *pt, struct device_peer *p);

@@ -98,8 +98,17 @@ void cookie_checker_init(struct cookie_checker *c, const uint8_t local_public[NO
 void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN])
 {
     wb_memzero(m, sizeof(*m));
-    precompute_key(m->cookie_decryption_key, peer_public, LABEL_COOKIE);
-    precompute_key(m->message_mac1_key, peer_public, LABEL_MAC1);
+    memcpy(m->peer_public, peer_public, NOISE_PUBLIC_KEY_LEN);
+}
+
+/* The maker's keys, derived at the first message to or from the peer. */
+static void ensure_keys(struct cookie_maker *m)
+{
+    if (m->keys_ready)
+        return;
+    precompute_key(m->cookie_decryption_key, m->peer_public, LABEL_COOKIE);
+    precompute_key(m->message_mac1_key, m->peer_public, LABEL_MAC1);
+    m->keys_ready = true;
 }
 
 void cookie_checker_wipe(struct cookie_checker *c)
@@ -154,6 +163,7 @@ void cookie_add_mac_to_packet(struct cookie_maker *m, uint8_t *msg, size_t len, 
         return;
     macs = (struct message_macs *)(msg + MAC1_INPUT_END(len));
 
+    ensure_keys(m);
     compute_mac1(macs->mac1, msg, len, m->message_mac1_key);
     memcpy(m->last_mac1_sent, macs->mac1, COOKIE_LEN);
     m->have_sent_mac1 = true;
@@ -198,6 +208,7 @@ int cookie_message_consume(struct cookie_maker *m, const struct message_handshak
 
     if (!m->have_sent_mac1)
         return -EINVAL;
+    ensure_keys(m);
     if (xaead_open(cookie, src->encrypted_cookie, sizeof(src->encrypted_cookie), m->last_mac1_sent,
                    COOKIE_LEN, src->nonce, m->cookie_decryption_key) != 0)
         return -EBADMSG;

@@ -43,6 +43,10 @@ struct cookie_maker {
     bool cookie_valid;
     bool have_sent_mac1;
     uint8_t last_mac1_sent[COOKIE_LEN];
+    /* Derived from peer_public on first use (ensure_keys): configuring
+     * 100,000 peers need not hash 200,000 times. */
+    bool keys_ready;
+    uint8_t peer_public[NOISE_PUBLIC_KEY_LEN];
     uint8_t cookie_decryption_key[NOISE_SYMMETRIC_KEY_LEN];
     uint8_t message_mac1_key[NOISE_SYMMETRIC_KEY_LEN];
 };
