@@ -525,7 +525,7 @@ static int node_order(const void *x, const void *y)
 int allowedips_walk_by_peer(struct allowedips *a, void *peer, allowedips_walk_fn fn, void *ctx)
 {
     struct allowedips_owner *o;
-    struct allowedips_node *n, **v = NULL;
+    struct allowedips_node *n, *few[16], **v = NULL;
     size_t count = 0, i = 0;
     uint8_t addr[16];
     int ret = 0;
@@ -537,7 +537,9 @@ int allowedips_walk_by_peer(struct allowedips *a, void *peer, allowedips_walk_fn
     if (o)
         cds_list_for_each_entry(n, &o->nodes, peer_link)
             count++;
-    if (count && !(v = malloc(count * sizeof(*v))))
+    if (count && count <= sizeof(few) / sizeof(few[0]))
+        v = few;                      /* most peers: no allocation */
+    else if (count && !(v = malloc(count * sizeof(*v))))
         ret = -ENOMEM;
     if (v) {
         cds_list_for_each_entry(n, &o->nodes, peer_link)
@@ -549,6 +551,7 @@ int allowedips_walk_by_peer(struct allowedips *a, void *peer, allowedips_walk_fn
         ret = fn(ctx, v[i]->family, addr, v[i]->cidr);
     }
     wb_mutex_unlock(&a->lock);
-    free(v);
+    if (v != few)
+        free(v);
     return ret;
 }

@@ -554,18 +554,47 @@ static void text_linef(struct text *t, const char *fmt, ...)
     wb_memzero(line, (size_t)n);      /* it may have been a key */
 }
 
+/* "name=value\n" (name with its '='), without printf: a dump of 100,000
+ * peers is a million lines, and vfprintf was a third of its cost. */
+static void text_str(struct text *t, const char *name_eq, const char *value)
+{
+    text_append(t, name_eq, strlen(name_eq));
+    text_append(t, value, strlen(value));
+    text_append(t, "\n", 1);
+}
+
+static void text_u64(struct text *t, const char *name_eq, uint64_t v)
+{
+    char digits[21], *d = digits + sizeof(digits);
+
+    do {
+        *--d = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_append(t, name_eq, strlen(name_eq));
+    text_append(t, d, (size_t)(digits + sizeof(digits) - d));
+    text_append(t, "\n", 1);
+}
+
 static void text_key(struct text *t, const char *name, const uint8_t key[CONFIG_KEY_LEN])
 {
     static const char digits[] = "0123456789abcdef";
-    char hex[KEY_HEX_LEN + 1];
+    char line[32 + KEY_HEX_LEN + 2];
+    size_t n = strlen(name);
 
-    for (size_t i = 0; i < CONFIG_KEY_LEN; i++) {
-        hex[2 * i] = digits[key[i] >> 4];
-        hex[2 * i + 1] = digits[key[i] & 0xf];
+    if (n > 30) {
+        t->oom = true;                /* cannot happen: our own names */
+        return;
     }
-    hex[KEY_HEX_LEN] = '\0';
-    text_linef(t, "%s=%s", name, hex);
-    wb_memzero(hex, sizeof(hex));
+    memcpy(line, name, n);
+    line[n++] = '=';
+    for (size_t i = 0; i < CONFIG_KEY_LEN; i++) {
+        line[n++] = digits[key[i] >> 4];
+        line[n++] = digits[key[i] & 0xf];
+    }
+    line[n++] = '\n';
+    text_append(t, line, n);
+    wb_memzero(line, sizeof(line));   /* it may have been a private key */
 }
 
 static bool key_is_zero(const uint8_t key[CONFIG_KEY_LEN])
@@ -597,18 +626,16 @@ static void text_peer(struct text *t, const struct config_peer *p)
 
     text_key(t, "public_key", p->public_key);
     text_key(t, "preshared_key", p->has_preshared_key ? p->preshared_key : zero);
-    text_linef(t, "protocol_version=%s", PROTOCOL_VERSION);
+    text_str(t, "protocol_version=", PROTOCOL_VERSION);
     text_endpoint(t, &p->endpoint);
-    text_linef(t, "last_handshake_time_sec=%llu",
-               (unsigned long long)(p->has_stats ? p->last_handshake_time_sec : 0));
-    text_linef(t, "last_handshake_time_nsec=%llu",
-               (unsigned long long)(p->has_stats ? p->last_handshake_time_nsec : 0));
-    text_linef(t, "tx_bytes=%llu", (unsigned long long)(p->has_stats ? p->tx_bytes : 0));
-    text_linef(t, "rx_bytes=%llu", (unsigned long long)(p->has_stats ? p->rx_bytes : 0));
-    text_linef(t, "persistent_keepalive_interval=%u",
-               p->has_persistent_keepalive ? (unsigned)p->persistent_keepalive : 0u);
+    text_u64(t, "last_handshake_time_sec=", p->has_stats ? p->last_handshake_time_sec : 0);
+    text_u64(t, "last_handshake_time_nsec=", p->has_stats ? p->last_handshake_time_nsec : 0);
+    text_u64(t, "tx_bytes=", p->has_stats ? p->tx_bytes : 0);
+    text_u64(t, "rx_bytes=", p->has_stats ? p->rx_bytes : 0);
+    text_u64(t, "persistent_keepalive_interval=",
+             p->has_persistent_keepalive ? p->persistent_keepalive : 0);
     for (size_t i = 0; i < p->n_allowed_ips; i++)
-        text_linef(t, "allowed_ip=%s", config_prefix_format(&p->allowed_ips[i], buf, sizeof(buf)));
+        text_str(t, "allowed_ip=", config_prefix_format(&p->allowed_ips[i], buf, sizeof(buf)));
 }
 
 char *uapi_format_get(const struct config *c)
