@@ -376,7 +376,8 @@ static void add_peer(struct device *dev, const uint8_t priv[32], const uint8_t p
     config_free(&c);
 }
 
-static void run(unsigned workers)
+/* One round; returns on how many workers crypto ran. */
+static unsigned run(unsigned workers)
 {
     struct host *ha = host_new(workers, 1), *hb = host_new(workers, 2);
     struct device *a, *b;
@@ -453,10 +454,26 @@ static void run(unsigned workers)
     printf("workers %u: %u packets each way in order; A: %llu jobs (%.1f packets each), "
            "crypto on %u worker(s)\n", workers, N_PKTS, (unsigned long long)sa.jobs,
            sa.jobs ? (double)sa.job_packets / (double)sa.jobs : 0.0, ran_on);
-    if (workers > 1)
-        CHECK(ran_on > 1);
     device_destroy(a);
     device_destroy(b);
+    return ran_on;
+}
+
+/* Order must hold in every round. That crypto really ran on several
+ * workers (what makes the round a test of parallel crypto) depends on the
+ * scheduler: a worker runs its own jobs first and others only take what it
+ * cannot keep up with, so on a loaded machine one round may keep up alone.
+ * Up to five rounds, then it must have happened. */
+static void run_parallel(unsigned workers)
+{
+    unsigned ran_on = run(workers);
+
+    for (int round = 1; workers > 1 && ran_on < 2 && round < 5; round++) {
+        printf("workers %u: crypto stayed on one worker; again\n", workers);
+        ran_on = run(workers);
+    }
+    if (workers > 1)
+        CHECK(ran_on > 1);
 }
 
 int main(void)
@@ -466,8 +483,8 @@ int main(void)
     if (wb_init() < 0)
         return 1;
     for (unsigned w = 1; w <= (unsigned)(cpus > 1 ? cpus : 1) && w <= MAX_Q; w++)
-        run(w);
+        run_parallel(w);
     if (cpus < 4)
-        run(4);
+        run_parallel(4);
     return check_summary();
 }
