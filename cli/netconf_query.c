@@ -103,6 +103,10 @@ static int query(struct nlmsghdr *nlh, mnl_cb_t cb, void *data, const bool *foun
             ret = -errno;
             break;
         }
+        if (!netlink_reply_ok(buf, (size_t)n)) {
+            ret = -EPROTO;             /* a malformed answer: never to libmnl */
+            break;
+        }
         errno = 0;
         ret = mnl_cb_run(buf, (size_t)n, QUERY_SEQ, mnl_socket_get_portid(nl), cb, data);
         if (ret <= MNL_CB_STOP) {

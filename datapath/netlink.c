@@ -45,6 +45,24 @@ static int errno_or(int fallback)
     return errno > 0 ? -errno : -fallback;
 }
 
+bool netlink_reply_ok(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t off = 0;
+
+    while (off < len) {
+        struct nlmsghdr h;
+
+        if (len - off < sizeof(h))
+            return false;
+        memcpy(&h, p + off, sizeof(h));
+        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+            return false;
+        off += MNL_ALIGN(h.nlmsg_len);
+    }
+    return true;
+}
+
 /* Read answers until the ACK (or NLMSG_DONE); cb sees every other message. */
 static int read_answer(struct mnl_socket *nl, mnl_cb_t cb, void *data)
 {
@@ -61,6 +79,10 @@ static int read_answer(struct mnl_socket *nl, mnl_cb_t cb, void *data)
             continue;
         if (n < 0) {
             ret = errno_or(EIO);
+            break;
+        }
+        if (!netlink_reply_ok(buf, (size_t)n)) {
+            ret = -EPROTO;             /* a malformed answer: never to libmnl */
             break;
         }
         errno = 0;

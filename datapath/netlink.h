@@ -28,6 +28,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* An address with a prefix length: an interface address or a route's
@@ -77,5 +78,13 @@ int netlink_route_del(const struct netlink_prefix *dst, int ifindex, uint32_t ta
 /* Delete matches on the fields given (as `ip rule del` does). */
 int netlink_rule_add(const struct netlink_rule *rule);
 int netlink_rule_del(const struct netlink_rule *rule);
+
+/* Is buf (len bytes from recv) a sequence of whole netlink messages,
+ * each nlmsg_len at least a header and no more than the bytes left? To
+ * be asked before mnl_cb_run: libmnl 1.0.4 compares the length signed,
+ * so an nlmsg_len of 2^31 or more passes, and from 0xfffffffd up its step
+ * to the next message wraps to 0 and the callback runs on the same message
+ * forever (found by tests/fuzz/fuzz_netlink). Pure; any thread. */
+bool netlink_reply_ok(const void *buf, size_t len);
 
 #endif

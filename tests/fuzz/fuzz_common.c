@@ -5,6 +5,7 @@
  */
 #include "fuzz_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 
 /* ------------------------------------------------------------ randomness */
 
+/* Under a mutex: fuzz_device's threads (its handshake thread, the
+ * harness's tunnels) draw at once. */
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t rng_key[crypto_stream_chacha20_ietf_KEYBYTES];
 static uint64_t rng_block;
 
@@ -25,10 +29,12 @@ static void rng_buf(void *buf, const size_t size)
 {
     uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
 
+    pthread_mutex_lock(&rng_lock);
     for (int i = 0; i < 8; i++)
         nonce[i] = (uint8_t)(rng_block >> (8 * i));
     rng_block++;
     crypto_stream_chacha20_ietf(buf, size, nonce, rng_key);
+    pthread_mutex_unlock(&rng_lock);
 }
 
 static uint32_t rng_random(void)
@@ -64,10 +70,12 @@ static struct randombytes_implementation rng_impl = {
 
 void fuzz_rng_reset(uint64_t seed)
 {
+    pthread_mutex_lock(&rng_lock);
     memset(rng_key, 0, sizeof(rng_key));
     for (int i = 0; i < 8; i++)
         rng_key[i] = (uint8_t)(seed >> (8 * i));
     rng_block = 0;
+    pthread_mutex_unlock(&rng_lock);
 }
 
 void fuzz_rng_install(void)

@@ -29,6 +29,17 @@
  * FUZZ_FFI_INDEX << 8. */
 #define FUZZ_FFI_INDEX 0x00c0ffeeU
 
+/* fuzz_netlink: the port id its answers are addressed to (nlmsg_pid). */
+#define FUZZ_NETLINK_PORTID 0x5eedU
+
+/* fuzz_device: the operation codes of its input (fuzz_device.c says what
+ * each takes), shared with make_corpus. */
+enum fuzz_device_op {
+    FUZZ_OP_UDP, FUZZ_OP_TUN, FUZZ_OP_TUN_IP, FUZZ_OP_INIT, FUZZ_OP_DATA, FUZZ_OP_INNER,
+    FUZZ_OP_INDEX, FUZZ_OP_REPLAY, FUZZ_OP_TICK, FUZZ_OP_TIME, FUZZ_OP_LOAD, FUZZ_OP_LOSSY,
+    FUZZ_OP_CONFIG, FUZZ_N_OPS
+};
+
 /* Deterministic randomness for libsodium (and so for all of wirebolt). */
 void fuzz_rng_install(void);
 void fuzz_rng_reset(uint64_t seed);

@@ -13,19 +13,30 @@
  * for the entries valgrind can run; the asm kernels have no tables. The
  * portable reference is left to valgrind alone (it would double the run).
  *
+ * Two sweeps: by default (CTest test_aead_trace, label fast) a short one,
+ * every entry at three lengths (the tag alone, a partial block, many
+ * blocks) and the batches over those, some 270,000 steps (about 10 s);
+ * with --full (CTest slow_aead_trace_full, label slow) every length of
+ * full_lengths, in the batches too, some 2.5 million steps (minutes: each
+ * instruction is a ptrace stop, a few tens of microseconds).
+ *
  * Linux x86-64 only (ptrace of a forked child); elsewhere, where ptrace
- * is refused, and under AddressSanitizer (whose instrumented code is not
- * the code that ships, and triples the steps) it exits 77 (skipped).
+ * is refused, and under any sanitizer (ASan, UBSan, TSan: instrumented
+ * code is not the code that ships, its checks branch on shadow state, and
+ * it multiplies the steps) it exits 77 (skipped). The compilers say so
+ * (gcc for ASan and TSan, clang for all three); CMake also defines
+ * WB_TEST_SANITIZED for any -fsanitize build (gcc has no macro for UBSan).
  */
 #if defined(__linux__)
 #define _GNU_SOURCE   /* dladdr */
 #endif
 #include <stdio.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(WB_TEST_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TRACE_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer) || __has_feature(undefined_behavior_sanitizer)
 #define TRACE_SANITIZED 1
 #endif
 #endif
@@ -49,14 +60,25 @@
 #include "crypto/aead.h"
 #include "crypto/cpu.h"
 
-/* Around the kernels' thresholds: tails, the 64-byte block, 4 and 8
- * blocks, "ssse3"'s short open (192), the batch limits (320, 832), the
- * two-pass split (448, 512), a WireGuard packet, past the opens' kept
+/* --full: around the kernels' thresholds: tails, the 64-byte block, 4
+ * and 8 blocks, "ssse3"'s short open (192), the batch limits (320, 832),
+ * the two-pass split (448, 512), a WireGuard packet, past the opens' kept
  * keystream (2048). */
-static const size_t lengths[] = { 0,   1,   15,  16,  17,  63,  64,   65,   191,  192,  193,
-                                  320, 321, 447, 448, 512, 513, 832, 833, 1420, 1500, 2113 };
-#define N_LENGTHS (sizeof(lengths) / sizeof(lengths[0]))
+static const size_t full_lengths[] = { 0,   1,   15,  16,  17,  63,  64,   65,   191,  192,  193,
+                                       320, 321, 447, 448, 512, 513, 832, 833, 1420, 1500, 2113 };
+/* The default: the tag alone (a keepalive), a block and a byte (the
+ * partial-block tails), several 64-byte blocks and a byte (the block
+ * loops; past the "avx2" batch's multi-buffer limit, so that batch mixes
+ * both paths); about a ninth of the steps. Every call costs some
+ * thousand steps before its first byte (keys, the MAC's powers, and for
+ * the batches the lanes), so fewer lengths, not shorter ones, save time. */
+static const size_t quick_lengths[] = { 0, 17, 321 };
+#define N_LENGTHS (sizeof(full_lengths) / sizeof(full_lengths[0]))
 #define MAX_LEN 2113
+
+/* The sweep this run makes: full_lengths or quick_lengths. */
+static const size_t *lengths = quick_lengths;
+static size_t n_lengths = sizeof(quick_lengths) / sizeof(quick_lengths[0]);
 #define BUF_LEN (MAX_LEN + AEAD_TAG_LEN)
 #define MAX_STEPS (4u << 20)
 
@@ -79,7 +101,7 @@ struct trace {
  * seal, so every tag is good and the verdict (public) is the same. */
 static void prepare(const struct aead_impl *impl, enum op op, size_t li, int v)
 {
-    size_t first = op >= OP_SEAL_BATCH ? 0 : li, last = op >= OP_SEAL_BATCH ? N_LENGTHS : li + 1;
+    size_t first = op >= OP_SEAL_BATCH ? 0 : li, last = op >= OP_SEAL_BATCH ? n_lengths : li + 1;
 
     (void)impl;
     rng_state = TEST_RNG_SEED * (uint64_t)(v + 1);   /* each variant its own secrets */
@@ -119,11 +141,11 @@ static int run(const struct aead_impl *impl, enum op op, size_t li)
         return impl->open(dst[li], src[li], lengths[li] + AEAD_TAG_LEN, ad, sizeof(ad), nonce,
                           key[li]);
     case OP_SEAL_BATCH:
-        impl->seal_batch(ops, N_LENGTHS);
+        impl->seal_batch(ops, n_lengths);
         return 0;
     case OP_OPEN_BATCH:
-        impl->open_batch(ops, N_LENGTHS);
-        for (size_t i = 0; i < N_LENGTHS; i++)
+        impl->open_batch(ops, n_lengths);
+        for (size_t i = 0; i < n_lengths; i++)
             if (ops[i].result != 0)
                 return -1;
         return 0;
@@ -253,12 +275,21 @@ static int check_case(const struct aead_impl *impl, enum op op, size_t li, struc
     return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct cpu_features *cpu;
     const struct aead_impl *impl;
     struct trace t[2];
 
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--full") != 0)) {
+        fprintf(stderr, "usage: %s [--full]\n", argv[0]);
+        return 2;
+    }
+    if (argc == 2) {
+        lengths = full_lengths;
+        n_lengths = N_LENGTHS;
+    }
+    printf("sweep: %s, %zu lengths\n", argc == 2 ? "full" : "quick (--full for all)", n_lengths);
     if (wb_init() < 0)
         return 1;
     cpu = cpu_features_get();
@@ -282,7 +313,7 @@ int main(void)
             continue;
         }
         for (int op = OP_SEAL; op <= OP_OPEN_BATCH; op++) {
-            size_t n = op >= OP_SEAL_BATCH ? 1 : N_LENGTHS;
+            size_t n = op >= OP_SEAL_BATCH ? 1 : n_lengths;
 
             if ((op == OP_SEAL_BATCH && !impl->seal_batch) ||
                 (op == OP_OPEN_BATCH && !impl->open_batch))
@@ -306,8 +337,9 @@ int main(void)
 
 #else
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc, (void)argv;
 #if defined(TRACE_SANITIZED)
     printf("SKIP: the instruction-trace check traces the shipped code, not a sanitized build\n");
 #else
