@@ -6,8 +6,9 @@
  *   prepare (worker.c, under the peer's lock): keypair, nonces, headers;
  *     the run becomes a job, appended to the peer's order queue, then
  *     put on the device's crypto ring.
- *   crypto (crypt_run, any worker, no lock): one aead_seal_batch or
- *     aead_open_batch call per job; the job is marked done.
+ *   crypto (crypt_run, any worker, no lock): up to 32 jobs at a time, the
+ *     small ones sharing one aead_seal_batch / aead_open_batch call, the
+ *     large ones one call each; then each job is marked done.
  *   ordered stage (drain, one drainer per peer and direction): jobs
  *     leave from the head of the order queue only once done, and only
  *     from the job's home worker (the one that prepared it, which a flow
@@ -303,12 +304,64 @@ static void *drain_request(struct device_peer *p, enum crypt_dir dir)
     return (void *)((uintptr_t)p | (uintptr_t)dir);
 }
 
+/* Small jobs (one packet each when every packet goes to another peer)
+ * share one multi-buffer AEAD call: the SIMD kernels seal or open several
+ * packets at once, under any mix of keys, and a call of one packet
+ * leaves most of their lanes empty. */
+#define CRYPT_SHARE_MAX 8              /* jobs up to this many packets are merged */
+#define CRYPT_RUN_JOBS 32              /* jobs taken from the ring at once */
+
+static void run_jobs_crypto(struct crypt_job **jobs, unsigned n)
+{
+    struct aead_op ops[2][DEVICE_BURST];
+    struct { struct crypt_job *j; unsigned at; } from[2][DEVICE_BURST];
+    unsigned count[2] = { 0, 0 };
+
+    for (unsigned i = 0; i < n; i++) {
+        struct crypt_job *j = jobs[i];
+        unsigned d = j->dir == CRYPT_TX ? 0 : 1;
+
+        if (j->n > CRYPT_SHARE_MAX || count[d] + j->n > DEVICE_BURST) {
+            if (d == 0)
+                aead_seal_batch(j->ops, j->n);
+            else
+                aead_open_batch(j->ops, j->n);
+            continue;
+        }
+        for (unsigned k = 0; k < j->n; k++) {
+            ops[d][count[d]] = j->ops[k];
+            from[d][count[d]].j = j;
+            from[d][count[d]++].at = k;
+        }
+    }
+    if (count[0])
+        aead_seal_batch(ops[0], count[0]);
+    if (count[1]) {
+        aead_open_batch(ops[1], count[1]);
+        for (unsigned k = 0; k < count[1]; k++)     /* the verdicts go home */
+            from[1][k].j->ops[from[1][k].at].result = ops[1][k].result;
+    }
+}
+
 unsigned crypt_run(struct worker *w, unsigned max)
 {
     struct device *dev = w->dev;
-    struct crypt_job *jobs[8];
-    unsigned n = ring_mc_dequeue_burst(dev->crypt, (void **)jobs, max < 8 ? max : 8);
+    struct crypt_job *jobs[CRYPT_RUN_JOBS];
+    unsigned want = max < CRYPT_RUN_JOBS ? max : CRYPT_RUN_JOBS;
+    unsigned n = ring_mc_dequeue_burst(dev->crypt, (void **)jobs, want), got = n, pkts = 0;
 
+    /* A turn is max jobs, or a burst's worth of packets when the jobs are
+     * small (many peers): one-packet jobs then share AEAD calls. */
+    for (unsigned i = 0; i < n; i++)
+        pkts += jobs[i]->n;
+    while (got == want && pkts < DEVICE_BURST / 2 && n < CRYPT_RUN_JOBS) {
+        want = CRYPT_RUN_JOBS - n < 8 ? CRYPT_RUN_JOBS - n : 8;
+        got = ring_mc_dequeue_burst(dev->crypt, (void **)(jobs + n), want);
+        for (unsigned i = n; i < n + got; i++)
+            pkts += jobs[i]->n;
+        n += got;
+    }
+    run_jobs_crypto(jobs, n);
     for (unsigned i = 0; i < n; i++) {
         struct crypt_job *j = jobs[i];
         struct device_peer *p = j->peer;
@@ -316,10 +369,6 @@ unsigned crypt_run(struct worker *w, unsigned max)
         unsigned home = j->home;
         void *req = drain_request(p, dir);
 
-        if (dir == CRYPT_TX)
-            aead_seal_batch(j->ops, j->n);
-        else
-            aead_open_batch(j->ops, j->n);
         /* Once done, another drainer may release the job and with it the
          * peer: pin the peer for the drain that follows. */
         atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
