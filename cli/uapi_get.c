@@ -69,21 +69,6 @@ int uapi_get_list(const char *dir, char (**names)[16])
 
 /* --------------------------------------------------------------- parse */
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    unsigned long long v;
-    char *end;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* A device-level key; false when the value is bad. */
 static bool device_key(struct config *c, const char *key, const char *val, bool *known)
 {
@@ -95,12 +80,12 @@ static bool device_key(struct config *c, const char *key, const char *val, bool 
         return wb_key_from_hex(c->private_key, val) == 0;
     }
     if (strcmp(key, "listen_port") == 0) {
-        c->has_listen_port = parse_u64(val, UINT16_MAX, &v);
+        c->has_listen_port = uapi_parse_uint(val, UINT16_MAX, &v);
         c->listen_port = (uint16_t)v;
         return c->has_listen_port;
     }
     if (strcmp(key, "fwmark") == 0) {
-        c->has_fwmark = parse_u64(val, UINT32_MAX, &v);
+        c->has_fwmark = uapi_parse_uint(val, UINT32_MAX, &v);
         c->fwmark = (uint32_t)v;
         return c->has_fwmark;
     }
@@ -121,7 +106,7 @@ static bool peer_number(struct config_peer *p, const char *key, const char *val)
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         if (strcmp(key, nums[i].key) != 0)
             continue;
-        if (!parse_u64(val, nums[i].max, &v))
+        if (!uapi_parse_uint(val, nums[i].max, &v))
             return false;
         memcpy((char *)p + nums[i].off, &v, sizeof(v));
         p->has_stats = true;
@@ -142,7 +127,7 @@ static bool peer_key(struct config_peer *p, const char *key, const char *val)
     if (strcmp(key, "endpoint") == 0)
         return config_endpoint_parse(p, val) == 0;
     if (strcmp(key, "persistent_keepalive_interval") == 0) {
-        p->has_persistent_keepalive = parse_u64(val, UINT16_MAX, &v);
+        p->has_persistent_keepalive = uapi_parse_uint(val, UINT16_MAX, &v);
         p->persistent_keepalive = (uint16_t)v;
         return p->has_persistent_keepalive;
     }
@@ -150,7 +135,7 @@ static bool peer_key(struct config_peer *p, const char *key, const char *val)
         return config_prefix_parse(&pr, val) == 0 &&
                config_prefixes_add(&p->allowed_ips, &p->n_allowed_ips, &pr) == 0;
     if (strcmp(key, "protocol_version") == 0)
-        return parse_u64(val, UINT32_MAX, &v);
+        return uapi_parse_uint(val, UINT32_MAX, &v);
     return peer_number(p, key, val);
 }
 

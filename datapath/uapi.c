@@ -64,7 +64,7 @@ static bool parse_key(uint8_t out[CONFIG_KEY_LEN], const char *s)
 }
 
 /* Decimal digits only (no sign, no space), at most max: Go's ParseUint. */
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+bool uapi_parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;
 
@@ -116,7 +116,7 @@ static int parse_endpoint(struct config_peer *p, const char *v)
     host[hlen] = '\0';
     if (inet_pton(ep.family == 6 ? AF_INET6 : AF_INET, host, ep.addr) != 1)
         return -EINVAL;
-    if (!parse_uint(port, UINT16_MAX, &port_v))
+    if (!uapi_parse_uint(port, UINT16_MAX, &port_v))
         return -EINVAL;
     char *dup = strdup(host);
     if (!dup)
@@ -232,12 +232,12 @@ static int device_line(struct set_parser *sp, const char *key, const char *v)
             return fail(sp, -EINVAL, "private_key: not 64 hex digits");
         c->has_private_key = true;
     } else if (!strcmp(key, "listen_port")) {
-        if (!parse_uint(v, UINT16_MAX, &n))
+        if (!uapi_parse_uint(v, UINT16_MAX, &n))
             return fail(sp, -EINVAL, "listen_port: not a port number");
         c->has_listen_port = true;
         c->listen_port = (uint16_t)n;
     } else if (!strcmp(key, "fwmark")) {
-        if (!parse_uint(v, UINT32_MAX, &n))
+        if (!uapi_parse_uint(v, UINT32_MAX, &n))
             return fail(sp, -EINVAL, "fwmark: not a 32-bit number");
         c->has_fwmark = true;
         c->fwmark = (uint32_t)n;
@@ -276,7 +276,7 @@ static int peer_value_line(struct set_parser *sp, struct config_peer *p, const c
         if (r)
             return fail(sp, r, "endpoint: not ip:port or [ip6]:port");
     } else if (!strcmp(key, "persistent_keepalive_interval")) {
-        if (!parse_uint(v, UINT16_MAX, &n))
+        if (!uapi_parse_uint(v, UINT16_MAX, &n))
             return fail(sp, -EINVAL, "persistent_keepalive_interval: not 0-65535");
         p->has_persistent_keepalive = true;
         p->persistent_keepalive = (uint16_t)n;

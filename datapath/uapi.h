@@ -293,6 +293,10 @@ const char *uapi_server_path(const struct uapi_server *srv);
  * Control thread; not from inside an ops callback. */
 void uapi_server_destroy(struct uapi_server *srv);
 
+/* A decimal number of the UAPI (digits only: no sign, space or empty
+ * string) no larger than max, into *out. Any thread (pure). */
+bool uapi_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
 /* One line of a reply (NUL-terminated, no '\n'), split at '=' in place:
  * 0 with *key and *val set, 1 for the errno line (*err = -errno), or -EPROTO.
  * Any thread (pure). */

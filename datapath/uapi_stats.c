@@ -117,19 +117,10 @@ char *uapi_format_stats(const struct uapi_stats *s)
     return text;
 }
 
+/* Every counter is a full 64-bit decimal. */
 static bool stats_u64(const char *s, uint64_t *out)
 {
-    unsigned long long v;
-    char *end;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
+    return uapi_parse_uint(s, UINT64_MAX, out);
 }
 
 /* key=val into the counter of that name in base; unknown names are fine. */

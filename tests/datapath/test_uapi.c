@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "check.h"
+#include "uapi_client.h"
 #include "datapath/uapi.h"
 
 #define K1 "e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a"
@@ -694,32 +695,6 @@ static void fake_init(struct fake *f)
 
 /* ================================================================ client */
 
-static int client_connect(const char *path)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = 30 };   /* a hang fails the test, not CI */
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void send_str(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
 /* Read one reply (up to the first blank line) or, with to_eof, everything
  * until the server closes. Returns a malloc'd string. */
 static char *read_reply(int fd, bool to_eof)
@@ -748,7 +723,7 @@ static char *call(const char *path, const char *req, size_t len)
     int fd = client_connect(path);
     if (fd < 0)
         return strdup("<connect failed>");
-    send_str(fd, req, len);
+    send_all(fd, req, len);
     shutdown(fd, SHUT_WR);
     char *r = read_reply(fd, true);
     close(fd);
@@ -830,11 +805,11 @@ static void test_server_framing(const char *path, struct fake *f)
     for (int i = 0; i < 3 && fd >= 0; i++) {
         char req[64];
         snprintf(req, sizeof(req), "set=1\nfwmark=%d\n\n", 100 + i);
-        send_str(fd, req, strlen(req));
+        send_all(fd, req, strlen(req));
         char *r = read_reply(fd, false);
         CHECK(!strcmp(r, "errno=0\n\n") && f->state.fwmark == 100u + (unsigned)i);
         free(r);
-        send_str(fd, "get=1\n\n", 7);
+        send_all(fd, "get=1\n\n", 7);
         r = read_reply(fd, false);
         CHECK(strstr(r, "errno=0\n\n") != NULL);
         free(r);
@@ -976,12 +951,12 @@ static void test_server_limits(const char *path, struct fake *f)
     /* A stalled client does not hold up others; it finishes when it goes on. */
     int slow = client_connect(path);
     CHECK(slow >= 0);
-    send_str(slow, "set=1\nlisten_port=", 18);
+    send_all(slow, "set=1\nlisten_port=", 18);
     CHECK(call_is(path, "get=1\n\n", "listen_port=7778\nfwmark=102\nerrno=0\n\n"));
     int probe = client_connect(path);       /* wg's liveness probe: connect, close */
     CHECK(probe >= 0);
     close(probe);
-    send_str(slow, "2222\n\n", 6);
+    send_all(slow, "2222\n\n", 6);
     r = read_reply(slow, false);
     CHECK(!strcmp(r, "errno=0\n\n") && f->state.listen_port == 2222);
     free(r);
@@ -1021,8 +996,8 @@ static void test_server_socket(const char *dir)
     /* Destroy wakes a client that is mid-request and one that idles between
      * requests (up to UAPI_IDLE_TIMEOUT_MS), and removes the file. */
     int busy = client_connect(path), idle = client_connect(path);
-    send_str(busy, "set=1\n", 6);
-    send_str(idle, "get=1\n\n", 7);
+    send_all(busy, "set=1\n", 6);
+    send_all(idle, "get=1\n\n", 7);
     char *r = read_reply(idle, false);
     CHECK(strstr(r, "errno=0\n\n") != NULL);
     free(r);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "uapi_client.h"
 #include "datapath/uapi.h"
 
 #define BIG_PEERS 25000
@@ -378,33 +379,6 @@ static const struct uapi_ops parts_ops = {
 };
 
 /* ============================================================== client */
-
-static int client_connect(const char *path)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = 30 };   /* a hang fails the test, not CI */
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void send_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
 
 /* Read one reply (up to its errno line and blank line) or, with to_eof,
  * everything until the server closes. Returns a malloc'd string. */
