@@ -69,6 +69,9 @@ static const struct {
 #define DEPTH 64
 
 static volatile sig_atomic_t samples, reached;
+/* Set inside work_loop only: a tick that lands before the loop or after it
+ * (between the last round and the timer being stopped) is not a sample. */
+static volatile sig_atomic_t in_loop;
 
 /* work_loop sits alone in its own section; the linker marks its bounds. */
 #define LOOP_SECTION "wb_unwind_loop"
@@ -81,6 +84,8 @@ static void on_prof(int sig)
     uintptr_t lo = (uintptr_t)__start_wb_unwind_loop, hi = (uintptr_t)__stop_wb_unwind_loop;
 
     (void)sig;
+    if (!in_loop)
+        return;
     samples++;
     for (int i = 0; i < n; i++)
         if ((uintptr_t)trace[i] > lo && (uintptr_t)trace[i] <= hi) {
@@ -98,6 +103,8 @@ __attribute__((noinline, section(LOOP_SECTION))) static void work_loop(
     static struct aead_op ops[16];
     uint8_t key[32] = { 7 }, nonce[12] = { 0 };
 
+    in_loop = 1;
+
     for (int r = 0; r < rounds; r++) {
         for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
             impl->seal(ct, pt, lens[i], NULL, 0, nonce, key);
@@ -111,6 +118,7 @@ __attribute__((noinline, section(LOOP_SECTION))) static void work_loop(
             impl->seal_batch(ops, 16);
         }
     }
+    in_loop = 0;
     __asm__ volatile("" ::: "memory");  /* keep the tail call out */
 }
 
