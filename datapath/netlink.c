@@ -56,7 +56,11 @@ bool netlink_reply_ok(const void *buf, size_t len)
         if (len - off < sizeof(h))
             return false;
         memcpy(&h, p + off, sizeof(h));
-        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+        /* Padding included: libmnl walks attributes up to the message's
+         * aligned end (mnl_nlmsg_get_payload_tail), and the kernel always
+         * pads. (Checked unaligned first: MNL_ALIGN of a huge length wraps.) */
+        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off ||
+            MNL_ALIGN(h.nlmsg_len) > len - off)
             return false;
         off += MNL_ALIGN(h.nlmsg_len);
     }

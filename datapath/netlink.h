@@ -80,7 +80,8 @@ int netlink_rule_add(const struct netlink_rule *rule);
 int netlink_rule_del(const struct netlink_rule *rule);
 
 /* Is buf (len bytes from recv) a sequence of whole netlink messages,
- * each nlmsg_len at least a header and no more than the bytes left? To
+ * each nlmsg_len at least a header and, padded to NLMSG_ALIGNTO, no more
+ * than the bytes left (libmnl reads attributes up to the padded end)? To
  * be asked before mnl_cb_run: libmnl 1.0.4 compares the length signed,
  * so an nlmsg_len of 2^31 or more passes, and from 0xfffffffd up its step
  * to the next message wraps to 0 and the callback runs on the same message

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_netlink_reply.c - netlink_reply_ok, the check the netlink read
- * loops make before libmnl sees a datagram: whole messages pass, and a
- * length libmnl 1.0.4 would loop on (>= 2^31), a short header, a length
- * past the end or a truncated tail do not.
+ * loops make before libmnl sees a datagram: whole padded messages pass,
+ * and a length libmnl 1.0.4 would loop on (>= 2^31), a short header, a
+ * length past the end, a missing padding (libmnl reads attributes up to
+ * the padded end; tests/fuzz/fuzz_netlink found a read past the buffer
+ * there) or a truncated tail do not.
  */
 #include <linux/netlink.h>
 #include <stdio.h>
@@ -31,8 +33,8 @@ int main(void)
     n = put_msg(buf, n, 20);
     n = put_msg(buf, n, 33);                      /* padded to 36 */
     CHECK(netlink_reply_ok(buf, n));
-    CHECK(netlink_reply_ok(buf, n - 3));          /* the last one needs no padding */
-    CHECK(!netlink_reply_ok(buf, n - 4));         /* but all of its 33 bytes */
+    CHECK(!netlink_reply_ok(buf, n - 3));         /* its padding missing: libmnl reads it */
+    CHECK(!netlink_reply_ok(buf, n - 4));         /* and one of its own bytes */
     CHECK(!netlink_reply_ok(buf, n + 8));         /* 8 bytes of no header */
 
     put_msg(buf, 16, 0xffffffffu);                /* libmnl: the same message forever */
