@@ -174,16 +174,10 @@ daemon_start() {
     return 1
 }
 
+# daemon_stop <ifname>: lib.sh's stop (TERM, 3 s, KILL, socket removed).
 daemon_stop() {
-    local dev=$1 i
-    [[ -n $DPID ]] && kill -TERM "$DPID" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$TPID" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$TPID" "$DPID" 2>/dev/null
-    wait "$TPID" 2>/dev/null
-    rm -f "$WBT_SOCKDIR/$dev.sock"
+    WBT_DPID[$1]=$DPID
+    wbt_daemon_kill "$1"
 }
 
 # alive <step>: the daemon still runs; otherwise a note, and returns 1.
